@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import type { Logger } from '../logger.ts';
+import {
+  type Broker,
+  BrokerError,
+  type ConsumeOptions,
+  type Consumer,
+  type DeliveryHandler,
+  type Disposition,
+  type PublishOptions,
+} from './broker.ts';
+import type { QueueSpec, Topology } from './topology.ts';
+
+export interface AmqpBrokerOptions {
+  url: string;
+  logger: Logger;
+  /** First reconnect delay; doubles per failed attempt up to reconnectMaxMs, with jitter. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+}
+
+interface ConsumerRecord {
+  queue: string;
+  handler: DeliveryHandler;
+  prefetch: number;
+  channel: Channel | undefined;
+  closed: boolean;
+}
+
+const PUBLISH_ID_HEADER = 'x-dfr-publish-id';
+
+/**
+ * RabbitMQ adapter. A small supervisor keeps one connection: it reconnects with backoff and
+ * jitter, then re-declares every topology and restarts every consumer, because amqplib leaves
+ * channels, consumers and prefetch to the caller. Publishes use a confirm channel with
+ * `mandatory`, so an unroutable message is an error rather than a silent loss. Publishes in
+ * flight when the connection drops are rejected; the caller's outbox re-publishes them.
+ */
+export class AmqpBroker implements Broker {
+  private model: ChannelModel | undefined;
+  private publishChannel: ConfirmChannel | undefined;
+  private readonly topologies: Topology[] = [];
+  private readonly consumers = new Set<ConsumerRecord>();
+  private readonly returned = new Set<string>();
+  private closing = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private connecting: Promise<void> | undefined;
+
+  private constructor(private readonly options: AmqpBrokerOptions) {}
+
+  /**
+   * Connects in the background and keeps reconnecting; resolves after the first attempt, connected
+   * or not, so a service can start (and accept uploads) while RabbitMQ is down.
+   */
+  static async start(options: AmqpBrokerOptions): Promise<AmqpBroker> {
+    const broker = new AmqpBroker(options);
+    await broker.connect();
+    return broker;
+  }
+
+  /** Resolves once connected, or rejects after timeoutMs. */
+  async waitUntilConnected(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.isConnected()) {
+      if (Date.now() > deadline) throw new BrokerError('BROKER_UNAVAILABLE', 'RabbitMQ did not become reachable');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  isConnected(): boolean {
+    return this.publishChannel !== undefined && !this.closing;
+  }
+
+  async assertTopology(topology: Topology): Promise<void> {
+    this.topologies.push(topology);
+    if (this.model) await this.declare(this.model, topology);
+  }
+
+  async publish(exchange: string, routingKey: string, body: Buffer, options: PublishOptions = {}): Promise<void> {
+    const channel = this.publishChannel;
+    if (!channel) throw new BrokerError('BROKER_UNAVAILABLE', 'not connected to RabbitMQ');
+    const publishId = randomUUID();
+    await new Promise<void>((resolve, reject) => {
+      channel.publish(
+        exchange,
+        routingKey,
+        body,
+        {
+          persistent: true,
+          mandatory: true,
+          contentType: 'application/json',
+          messageId: options.messageId ?? publishId,
+          headers: { ...options.headers, [PUBLISH_ID_HEADER]: publishId },
+        },
+        (err) => {
+          // basic.return arrives before the confirm of the same message.
+          const unroutable = this.returned.delete(publishId);
+          if (err) reject(new BrokerError('NACKED', 'RabbitMQ refused the message', { cause: err }));
+          else if (unroutable)
+            reject(new BrokerError('UNROUTABLE', `no queue bound to ${exchange} for ${routingKey}`));
+          else resolve();
+        },
+      );
+    });
+  }
+
+  async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
+    const record: ConsumerRecord = { queue, handler, prefetch: options.prefetch, channel: undefined, closed: false };
+    this.consumers.add(record);
+    if (this.model) await this.startConsumer(this.model, record);
+    return {
+      close: async () => {
+        record.closed = true;
+        this.consumers.delete(record);
+        const channel = record.channel;
+        record.channel = undefined;
+        // Closing the channel (not just cancelling) hands unacknowledged deliveries back at once.
+        await channel?.close().catch(() => undefined);
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.reconnectTimer);
+    await this.connecting?.catch(() => undefined);
+    for (const record of this.consumers) record.closed = true;
+    const model = this.model;
+    this.model = undefined;
+    this.publishChannel = undefined;
+    await model?.close().catch(() => undefined);
+  }
+
+  private connect(): Promise<void> {
+    this.connecting = this.tryConnect().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async tryConnect(): Promise<void> {
+    const log = this.options.logger;
+    let model: ChannelModel | undefined;
+    try {
+      model = await amqp.connect(this.options.url, { timeout: 5000 });
+      model.on('error', (err: Error) => log.warn({ err: err.message }, 'RabbitMQ connection error'));
+      model.on('close', () => this.onConnectionLost(model as ChannelModel));
+      for (const topology of this.topologies) await this.declare(model, topology);
+      const publishChannel = await model.createConfirmChannel();
+      publishChannel.on('error', (err: Error) => log.warn({ err: err.message }, 'RabbitMQ publish channel error'));
+      publishChannel.on('return', (message: ConsumeMessage) => {
+        const id = message.properties.headers?.[PUBLISH_ID_HEADER];
+        if (typeof id === 'string') this.returned.add(id);
+      });
+      publishChannel.on('close', () => {
+        if (this.publishChannel === publishChannel) this.publishChannel = undefined;
+      });
+      this.model = model;
+      for (const record of this.consumers) await this.startConsumer(model, record);
+      if (this.closing) {
+        await model.close().catch(() => undefined);
+        return;
+      }
+      this.publishChannel = publishChannel;
+      if (this.attempt > 0) log.info({ attempts: this.attempt }, 'reconnected to RabbitMQ');
+      else log.info('connected to RabbitMQ');
+      this.attempt = 0;
+    } catch (err) {
+      if (err instanceof BrokerError && err.code === 'TOPOLOGY_MISMATCH') {
+        await model?.close().catch(() => undefined);
+        throw err;
+      }
+      log.warn({ err: errorMessage(err), attempt: this.attempt }, 'cannot reach RabbitMQ; will retry');
+      if (model) await model.close().catch(() => undefined);
+      else this.scheduleReconnect();
+    }
+  }
+
+  private onConnectionLost(model: ChannelModel): void {
+    if (this.model !== model && this.model !== undefined) return;
+    this.model = undefined;
+    this.publishChannel = undefined;
+    for (const record of this.consumers) record.channel = undefined;
+    if (this.closing) return;
+    this.options.logger.warn('lost the RabbitMQ connection; reconnecting');
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    if (this.closing || this.reconnectTimer) return;
+    const min = this.options.reconnectMinMs ?? 200;
+    const max = this.options.reconnectMaxMs ?? 10_000;
+    const ceiling = Math.min(max, min * 2 ** this.attempt);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt += 1;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.connect().catch((err) => this.options.logger.error({ err: errorMessage(err) }, 'giving up on RabbitMQ'));
+    }, delay);
+    this.reconnectTimer.unref();
+  }
+
+  private async declare(model: ChannelModel, topology: Topology): Promise<void> {
+    // A failed declaration closes its channel, so declarations get a channel of their own.
+    const channel = await model.createChannel();
+    channel.on('error', () => undefined);
+    try {
+      for (const exchange of topology.exchanges) {
+        await channel.assertExchange(exchange.name, exchange.type, { durable: true });
+      }
+      for (const queue of topology.queues) {
+        await channel.assertQueue(queue.name, { durable: true, arguments: queueArguments(queue) }).catch((err) => {
+          throw new BrokerError(
+            'TOPOLOGY_MISMATCH',
+            `queue ${queue.name} exists with other arguments than ${JSON.stringify(queueArguments(queue))}; delete it or use another DFR_AMQP_PREFIX`,
+            { cause: err },
+          );
+        });
+        for (const binding of queue.bindings) {
+          await channel.bindQueue(queue.name, binding.exchange, binding.routingKey);
+        }
+      }
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
+  }
+
+  private async startConsumer(model: ChannelModel, record: ConsumerRecord): Promise<void> {
+    if (record.closed) return;
+    const channel = await model.createChannel();
+    channel.on('error', (err: Error) => this.options.logger.warn({ err: err.message, queue: record.queue }, 'consumer channel error'));
+    channel.on('close', () => {
+      if (record.channel === channel) record.channel = undefined;
+    });
+    await channel.prefetch(record.prefetch);
+    record.channel = channel;
+    await channel.consume(record.queue, (message) => {
+      if (message) void this.handle(record, channel, message);
+    });
+  }
+
+  private async handle(record: ConsumerRecord, channel: Channel, message: ConsumeMessage): Promise<void> {
+    const headers = message.properties.headers ?? {};
+    let disposition: Disposition;
+    try {
+      disposition = await record.handler({
+        body: message.content,
+        messageId: message.properties.messageId,
+        routingKey: message.fields.routingKey,
+        redelivered: message.fields.redelivered,
+        deliveryCount: Number(headers['x-delivery-count'] ?? 0),
+        headers,
+      });
+    } catch (err) {
+      this.options.logger.warn({ err: errorMessage(err), queue: record.queue }, 'handler failed; requeueing');
+      disposition = 'requeue';
+    }
+    // A tag from a closed channel must not be used: acking it would close the new channel, and the
+    // broker redelivers the message anyway.
+    if (record.channel !== channel) return;
+    try {
+      if (disposition === 'ack') channel.ack(message);
+      else channel.nack(message, false, disposition === 'requeue');
+    } catch (err) {
+      this.options.logger.warn({ err: errorMessage(err), queue: record.queue }, 'could not settle a delivery');
+    }
+  }
+}
+
+function queueArguments(queue: QueueSpec): Record<string, unknown> {
+  const args: Record<string, unknown> = { 'x-queue-type': 'quorum' };
+  if (queue.deadLetterExchange) args['x-dead-letter-exchange'] = queue.deadLetterExchange;
+  if (queue.deliveryLimit !== undefined) args['x-delivery-limit'] = queue.deliveryLimit;
+  return args;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

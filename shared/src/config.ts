@@ -1,0 +1,60 @@
+import { z } from 'zod';
+
+/** Raised when the environment does not fit a service's schema; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses `env` with a zod object schema whose keys are the variable names. */
+export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const variable = issue.path.join('.') || 'environment';
+    return `${variable}: ${issue.message}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Empty strings count as unset, as shells and compose files produce them. */
+const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
+
+export const env = {
+  port: (fallback: number) =>
+    z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).default(fallback)),
+  positiveInt: (fallback: number) => z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
+  string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),
+  optionalString: () => z.preprocess(unsetIfEmpty, z.string().optional()),
+  url: () => z.preprocess(unsetIfEmpty, z.url().optional()),
+  amqpUrl: () =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
+        .optional(),
+    ),
+  nodeId: () => z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _'),
+  nodeList: (fallback: string) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .default(fallback)
+        .transform((s) =>
+          s
+            .split(',')
+            .map((n) => n.trim())
+            .filter(Boolean),
+        )
+        .pipe(
+          z
+            .array(z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'node ids must be letters, digits, - or _'))
+            .min(1)
+            .refine((a) => new Set(a).size === a.length, 'node ids must be unique'),
+        ),
+    ),
+};

@@ -1,0 +1,36 @@
+/** Stable error codes of the HTTP API, each with its status. One table, used by every service. */
+export const ErrorStatus = {
+  BAD_REQUEST: 400,
+  INVALID_ID: 400,
+  MISSING_FILE: 400,
+  MALFORMED_UPLOAD: 400,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  RANGE_NOT_SATISFIABLE: 416,
+  CLIENT_CLOSED: 499,
+  INTERNAL: 500,
+  BAD_GATEWAY: 502,
+  NOT_READY: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorStatus;
+
+/** An error meant for a boundary: a stable code, its HTTP status, a sentence safe to show. */
+export class AppError extends Error {
+  readonly status: number;
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'AppError';
+    this.status = ErrorStatus[code];
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,89 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HashingStream } from './hashing-stream.ts';
+
+/** The bytes written did not match what the writer was told to expect. */
+export class IntegrityError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IntegrityError';
+  }
+}
+
+export interface AtomicWriteOptions {
+  /** Directory for the temporary file; must be on the same filesystem as the target. */
+  tmpDir: string;
+  expectedSha256?: string;
+  expectedSize?: number;
+  maxBytes?: number;
+}
+
+/**
+ * Streams `source` into a temporary file while hashing it, checks size and SHA-256 against what
+ * was expected, fsyncs, renames into place and fsyncs the directory. A reader therefore sees
+ * either nothing or the complete, verified file; on any failure the temporary file is removed.
+ */
+export async function writeAtomically(
+  source: Readable,
+  target: string,
+  options: AtomicWriteOptions,
+): Promise<{ sha256: string; size: number }> {
+  const tmp = join(options.tmpDir, `${randomUUID()}.part`);
+  const handle = await open(tmp, 'wx');
+  let closed = false;
+  try {
+    const hashing = new HashingStream(options.maxBytes);
+    await pipeline(source, hashing, handle.createWriteStream({ autoClose: false }));
+    const digest = hashing.digest();
+    if (options.expectedSize !== undefined && digest.size !== options.expectedSize) {
+      throw new IntegrityError(`expected ${options.expectedSize} bytes, got ${digest.size}`);
+    }
+    if (options.expectedSha256 !== undefined && digest.sha256 !== options.expectedSha256) {
+      throw new IntegrityError(`expected SHA-256 ${options.expectedSha256}, got ${digest.sha256}`);
+    }
+    await handle.sync();
+    await handle.close();
+    closed = true;
+    await mkdir(dirname(target), { recursive: true });
+    await rename(tmp, target);
+    await fsyncDirectory(dirname(target));
+    return digest;
+  } catch (err) {
+    if (!closed) await handle.close().catch(() => undefined);
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Writes a small buffer with the same temp + fsync + rename discipline. */
+export async function writeFileAtomically(target: string, data: Buffer | string, tmpDir: string): Promise<void> {
+  const tmp = join(tmpDir, `${randomUUID()}.part`);
+  try {
+    const handle = await open(tmp, 'wx');
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await mkdir(dirname(target), { recursive: true });
+    await rename(tmp, target);
+    await fsyncDirectory(dirname(target));
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+}
+
+/** Makes a rename durable: the directory entry must reach the disk too. */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

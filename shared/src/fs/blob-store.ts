@@ -1,0 +1,140 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { FileId, Sha256, Size, Timestamp } from '../messages/common.ts';
+import { writeAtomically, writeFileAtomically } from './atomic-write.ts';
+import { hashFile } from './hash-file.ts';
+import { pathInside } from './safe-path.ts';
+
+/** A temporary file untouched this long belongs to no live copy. */
+export const STALE_TMP_MS = 60_000;
+
+/** The receipt kept beside each blob, which makes a store self-describing. */
+export const BlobRecord = z.object({
+  id: FileId,
+  sha256: Sha256,
+  size: Size,
+  storedAt: Timestamp,
+  name: z.string().optional(),
+});
+export type BlobRecord = z.infer<typeof BlobRecord>;
+
+export interface PutOptions {
+  expectedSha256?: string;
+  expectedSize?: number;
+  maxBytes?: number;
+  name?: string;
+}
+
+/**
+ * A directory of blobs: `blobs/<2 hex>/<id>` holds a file's bytes as one plain file and
+ * `<id>.json` beside it its receipt (id, size, SHA-256, time, name). A blob counts as held only
+ * once its receipt exists, and the receipt is written after the verified blob was renamed into
+ * place, so a crash at any point leaves either a complete file or something that is ignored.
+ * Temporary files live in `.tmp/` and are swept at start.
+ */
+export class BlobStore {
+  readonly tmpDir: string;
+  private readonly blobsDir: string;
+
+  constructor(readonly root: string) {
+    this.tmpDir = join(root, '.tmp');
+    this.blobsDir = join(root, 'blobs');
+  }
+
+  /** Creates the folders and sweeps temporary files a crash left behind. */
+  async open(): Promise<void> {
+    await mkdir(this.blobsDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true });
+    await this.sweepTemporary(STALE_TMP_MS);
+  }
+
+  /**
+   * Removes temporary files untouched for olderThanMs; returns how many. Several workers may
+   * share a store, so a fresh temporary file may belong to a live copy and is left alone (a
+   * writing copy touches its file with every chunk).
+   */
+  async sweepTemporary(olderThanMs: number): Promise<number> {
+    const entries = await readdir(this.tmpDir).catch(() => [] as string[]);
+    let removed = 0;
+    for (const entry of entries) {
+      const path = join(this.tmpDir, entry);
+      const info = await stat(path).catch(() => undefined);
+      if (info && Date.now() - info.mtimeMs >= olderThanMs) {
+        await rm(path, { force: true, recursive: true });
+        removed += 1;
+      }
+    }
+    return removed;
+  }
+
+  blobPath(id: string): string {
+    const valid = FileId.parse(id);
+    return pathInside(this.blobsDir, valid.slice(0, 2), valid);
+  }
+
+  private recordPath(id: string): string {
+    return `${this.blobPath(id)}.json`;
+  }
+
+  /** Streams bytes in, verified against the expectations, and records the receipt. */
+  async put(id: string, source: Readable, options: PutOptions = {}): Promise<BlobRecord> {
+    const digest = await writeAtomically(source, this.blobPath(id), { tmpDir: this.tmpDir, ...options });
+    const record: BlobRecord = {
+      id,
+      sha256: digest.sha256,
+      size: digest.size,
+      storedAt: new Date().toISOString(),
+      ...(options.name !== undefined ? { name: options.name } : {}),
+    };
+    await writeFileAtomically(this.recordPath(id), JSON.stringify(record), this.tmpDir);
+    return record;
+  }
+
+  /** The receipt of a held blob whose bytes are present with the recorded size, else undefined. */
+  async get(id: string): Promise<BlobRecord | undefined> {
+    let record: BlobRecord;
+    try {
+      record = BlobRecord.parse(JSON.parse(await readFile(this.recordPath(id), 'utf8')));
+    } catch {
+      return undefined;
+    }
+    const info = await stat(this.blobPath(id)).catch(() => undefined);
+    if (!info || info.size !== record.size) return undefined;
+    return record;
+  }
+
+  /** Re-hashes the bytes and compares them with the receipt. */
+  async verify(id: string): Promise<boolean> {
+    const record = await this.get(id);
+    if (!record) return false;
+    const digest = await hashFile(this.blobPath(id)).catch(() => undefined);
+    return digest?.sha256 === record.sha256 && digest.size === record.size;
+  }
+
+  /** A stream of the bytes, or of the inclusive range [start, end]. */
+  read(id: string, range?: { start: number; end: number }): Readable {
+    return createReadStream(this.blobPath(id), range);
+  }
+
+  /** Removes receipt first, then bytes, so a half-done removal never looks like a held file. */
+  async remove(id: string): Promise<void> {
+    await rm(this.recordPath(id), { force: true });
+    await rm(this.blobPath(id), { force: true });
+  }
+
+  /** Every receipt in the store, read from the folder alone. */
+  async *list(): AsyncGenerator<BlobRecord> {
+    const shards = await readdir(this.blobsDir).catch(() => [] as string[]);
+    for (const shard of shards.sort()) {
+      const entries = await readdir(join(this.blobsDir, shard)).catch(() => [] as string[]);
+      for (const entry of entries.sort()) {
+        if (!entry.endsWith('.json')) continue;
+        const record = await this.get(entry.slice(0, -'.json'.length)).catch(() => undefined);
+        if (record) yield record;
+      }
+    }
+  }
+}

@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import { FileId, NodeId, Sha256, Size } from './common.ts';
+
+/** Command to a node: hold a verified copy of this file. Routed by node id to that node's queue. */
+export const ReplicateFile = z.object({
+  type: z.literal('ReplicateFile'),
+  version: z.literal(1),
+  fileId: FileId,
+  node: NodeId,
+  size: Size,
+  sha256: Sha256,
+  /** Display name, kept in the node's store so a file can be recovered by hand; never a path. */
+  name: z.string().max(4096).optional(),
+  /** Where the worker pulls the bytes from (the ingest service's internal blob endpoint). */
+  sourceUrl: z.url(),
+});
+export type ReplicateFile = z.infer<typeof ReplicateFile>;
