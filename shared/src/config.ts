@@ -9,7 +9,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses `env` with a zod object schema whose keys are the variable names. */
-export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>): z.infer<S> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+): z.infer<S> {
   const result = schema.safeParse(env);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
@@ -25,7 +28,8 @@ const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
 export const env = {
   port: (fallback: number) =>
     z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).default(fallback)),
-  positiveInt: (fallback: number) => z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
+  positiveInt: (fallback: number) =>
+    z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
   string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),
   optionalString: () => z.preprocess(unsetIfEmpty, z.string().optional()),
   url: () => z.preprocess(unsetIfEmpty, z.url().optional()),

@@ -64,7 +64,8 @@ export class AmqpBroker implements Broker {
   async waitUntilConnected(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!this.isConnected()) {
-      if (Date.now() > deadline) throw new BrokerError('BROKER_UNAVAILABLE', 'RabbitMQ did not become reachable');
+      if (Date.now() > deadline)
+        throw new BrokerError('BROKER_UNAVAILABLE', 'RabbitMQ did not become reachable');
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
@@ -78,7 +79,12 @@ export class AmqpBroker implements Broker {
     if (this.model) await this.declare(this.model, topology);
   }
 
-  async publish(exchange: string, routingKey: string, body: Buffer, options: PublishOptions = {}): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    options: PublishOptions = {},
+  ): Promise<void> {
     const channel = this.publishChannel;
     if (!channel) throw new BrokerError('BROKER_UNAVAILABLE', 'not connected to RabbitMQ');
     const publishId = randomUUID();
@@ -107,7 +113,13 @@ export class AmqpBroker implements Broker {
   }
 
   async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {
-    const record: ConsumerRecord = { queue, handler, prefetch: options.prefetch, channel: undefined, closed: false };
+    const record: ConsumerRecord = {
+      queue,
+      handler,
+      prefetch: options.prefetch,
+      channel: undefined,
+      closed: false,
+    };
     this.consumers.add(record);
     if (this.model) await this.startConsumer(this.model, record);
     return {
@@ -148,15 +160,7 @@ export class AmqpBroker implements Broker {
       model.on('error', (err: Error) => log.warn({ err: err.message }, 'RabbitMQ connection error'));
       model.on('close', () => this.onConnectionLost(model as ChannelModel));
       for (const topology of this.topologies) await this.declare(model, topology);
-      const publishChannel = await model.createConfirmChannel();
-      publishChannel.on('error', (err: Error) => log.warn({ err: err.message }, 'RabbitMQ publish channel error'));
-      publishChannel.on('return', (message: ConsumeMessage) => {
-        const id = message.properties.headers?.[PUBLISH_ID_HEADER];
-        if (typeof id === 'string') this.returned.add(id);
-      });
-      publishChannel.on('close', () => {
-        if (this.publishChannel === publishChannel) this.publishChannel = undefined;
-      });
+      const publishChannel = await this.openPublishChannel(model);
       this.model = model;
       for (const record of this.consumers) await this.startConsumer(model, record);
       if (this.closing) {
@@ -175,6 +179,38 @@ export class AmqpBroker implements Broker {
       log.warn({ err: errorMessage(err), attempt: this.attempt }, 'cannot reach RabbitMQ; will retry');
       if (model) await model.close().catch(() => undefined);
       else this.scheduleReconnect();
+    }
+  }
+
+  private async openPublishChannel(model: ChannelModel): Promise<ConfirmChannel> {
+    const log = this.options.logger;
+    const channel = await model.createConfirmChannel();
+    channel.on('error', (err: Error) => log.warn({ err: err.message }, 'RabbitMQ publish channel error'));
+    channel.on('return', (message: ConsumeMessage) => {
+      const id = message.properties.headers?.[PUBLISH_ID_HEADER];
+      if (typeof id === 'string') this.returned.add(id);
+    });
+    channel.on('close', () => {
+      if (this.publishChannel !== channel) return;
+      this.publishChannel = undefined;
+      // A channel error (say, a publish to an exchange that does not exist) closes this channel
+      // only: the connection lives on, so no reconnect would ever replace it. When the whole
+      // connection is closing, its own close handler runs in this same tick and takes over.
+      setImmediate(() => void this.reopenPublishChannel(model));
+    });
+    return channel;
+  }
+
+  private async reopenPublishChannel(model: ChannelModel): Promise<void> {
+    if (this.closing || this.model !== model || this.publishChannel) return;
+    try {
+      const channel = await this.openPublishChannel(model);
+      if (this.closing || this.model !== model) await channel.close().catch(() => undefined);
+      else this.publishChannel = channel;
+    } catch (err) {
+      // Without a publish channel the connection is no use: drop it, and reconnect from scratch.
+      this.options.logger.warn({ err: errorMessage(err) }, 'cannot reopen the publish channel; reconnecting');
+      await model.close().catch(() => undefined);
     }
   }
 
@@ -197,7 +233,9 @@ export class AmqpBroker implements Broker {
     this.attempt += 1;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      void this.connect().catch((err) => this.options.logger.error({ err: errorMessage(err) }, 'giving up on RabbitMQ'));
+      void this.connect().catch((err) =>
+        this.options.logger.error({ err: errorMessage(err) }, 'giving up on RabbitMQ'),
+      );
     }, delay);
     this.reconnectTimer.unref();
   }
@@ -211,13 +249,15 @@ export class AmqpBroker implements Broker {
         await channel.assertExchange(exchange.name, exchange.type, { durable: true });
       }
       for (const queue of topology.queues) {
-        await channel.assertQueue(queue.name, { durable: true, arguments: queueArguments(queue) }).catch((err) => {
-          throw new BrokerError(
-            'TOPOLOGY_MISMATCH',
-            `queue ${queue.name} exists with other arguments than ${JSON.stringify(queueArguments(queue))}; delete it or use another DFR_AMQP_PREFIX`,
-            { cause: err },
-          );
-        });
+        await channel
+          .assertQueue(queue.name, { durable: true, arguments: queueArguments(queue) })
+          .catch((err) => {
+            throw new BrokerError(
+              'TOPOLOGY_MISMATCH',
+              `queue ${queue.name} exists with other arguments than ${JSON.stringify(queueArguments(queue))}; delete it or use another DFR_AMQP_PREFIX`,
+              { cause: err },
+            );
+          });
         for (const binding of queue.bindings) {
           await channel.bindQueue(queue.name, binding.exchange, binding.routingKey);
         }
@@ -230,7 +270,9 @@ export class AmqpBroker implements Broker {
   private async startConsumer(model: ChannelModel, record: ConsumerRecord): Promise<void> {
     if (record.closed) return;
     const channel = await model.createChannel();
-    channel.on('error', (err: Error) => this.options.logger.warn({ err: err.message, queue: record.queue }, 'consumer channel error'));
+    channel.on('error', (err: Error) =>
+      this.options.logger.warn({ err: err.message, queue: record.queue }, 'consumer channel error'),
+    );
     channel.on('close', () => {
       if (record.channel === channel) record.channel = undefined;
     });
@@ -264,7 +306,10 @@ export class AmqpBroker implements Broker {
       if (disposition === 'ack') channel.ack(message);
       else channel.nack(message, false, disposition === 'requeue');
     } catch (err) {
-      this.options.logger.warn({ err: errorMessage(err), queue: record.queue }, 'could not settle a delivery');
+      this.options.logger.warn(
+        { err: errorMessage(err), queue: record.queue },
+        'could not settle a delivery',
+      );
     }
   }
 }

@@ -12,6 +12,8 @@ import {
 import { type ExchangeSpec, type QueueSpec, type Topology, topicMatches } from './topology.ts';
 
 interface StoredMessage {
+  /** The exchange the message was last published or dead-lettered to. */
+  exchange: string;
   body: Buffer;
   messageId: string | undefined;
   routingKey: string;
@@ -50,14 +52,23 @@ export class MemoryBroker implements Broker {
     for (const exchange of topology.exchanges) {
       const existing = this.exchanges.get(exchange.name);
       if (existing && existing.type !== exchange.type) {
-        throw new BrokerError('TOPOLOGY_MISMATCH', `exchange ${exchange.name} exists with type ${existing.type}`);
+        throw new BrokerError(
+          'TOPOLOGY_MISMATCH',
+          `exchange ${exchange.name} exists with type ${existing.type}`,
+        );
       }
       this.exchanges.set(exchange.name, exchange);
     }
     for (const spec of topology.queues) {
       const existing = this.queues.get(spec.name);
       if (!existing) {
-        this.queues.set(spec.name, { spec, ready: [], consumers: [], nextConsumer: 0, dispatchScheduled: false });
+        this.queues.set(spec.name, {
+          spec,
+          ready: [],
+          consumers: [],
+          nextConsumer: 0,
+          dispatchScheduled: false,
+        });
         continue;
       }
       if (
@@ -75,9 +86,15 @@ export class MemoryBroker implements Broker {
     }
   }
 
-  async publish(exchange: string, routingKey: string, body: Buffer, options: PublishOptions = {}): Promise<void> {
+  async publish(
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    options: PublishOptions = {},
+  ): Promise<void> {
     if (this.closed) throw new BrokerError('BROKER_UNAVAILABLE', 'broker is closed');
     const routed = this.route(exchange, routingKey, {
+      exchange,
       body: Buffer.from(body),
       messageId: options.messageId ?? randomUUID(),
       routingKey,
@@ -188,7 +205,7 @@ export class MemoryBroker implements Broker {
     // A consumer closed meanwhile has already handed the message back.
     if (consumer.closed || !consumer.inFlight.delete(message)) return;
     if (disposition === 'requeue') this.returnToQueue(queue, message);
-    else if (disposition === 'reject') this.deadLetter(queue, message);
+    else if (disposition === 'reject') this.deadLetter(queue, message, 'rejected');
     this.scheduleDispatch(queue);
   }
 
@@ -197,21 +214,31 @@ export class MemoryBroker implements Broker {
     message.redelivered = true;
     const limit = queue.spec.deliveryLimit;
     if (limit !== undefined && message.deliveryCount > limit) {
-      this.deadLetter(queue, message);
+      this.deadLetter(queue, message, 'delivery_limit');
       return;
     }
     queue.ready.unshift(message);
     this.scheduleDispatch(queue);
   }
 
-  private deadLetter(queue: QueueState, message: StoredMessage): void {
+  /**
+   * Routes the message through the queue's dead-letter exchange with its routing key, as RabbitMQ
+   * does, with RabbitMQ's `x-first-death-*` headers (kept from an earlier death, if any).
+   */
+  private deadLetter(queue: QueueState, message: StoredMessage, reason: 'rejected' | 'delivery_limit'): void {
     const exchange = queue.spec.deadLetterExchange;
     if (!exchange || !this.exchanges.has(exchange)) return;
     this.route(exchange, message.routingKey, {
       ...message,
+      exchange,
       deliveryCount: 0,
       redelivered: false,
-      headers: { ...message.headers, 'x-first-death-queue': queue.spec.name },
+      headers: {
+        'x-first-death-exchange': message.exchange,
+        'x-first-death-queue': queue.spec.name,
+        'x-first-death-reason': reason,
+        ...message.headers,
+      },
     });
   }
 }

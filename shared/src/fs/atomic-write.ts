@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -32,11 +33,10 @@ export async function writeAtomically(
   options: AtomicWriteOptions,
 ): Promise<{ sha256: string; size: number }> {
   const tmp = join(options.tmpDir, `${randomUUID()}.part`);
-  const handle = await open(tmp, 'wx');
-  let closed = false;
   try {
     const hashing = new HashingStream(options.maxBytes);
-    await pipeline(source, hashing, handle.createWriteStream({ autoClose: false }));
+    // flush: fsync before close, so the bytes are on disk before the rename can expose them.
+    await pipeline(source, hashing, createWriteStream(tmp, { flags: 'wx', flush: true }));
     const digest = hashing.digest();
     if (options.expectedSize !== undefined && digest.size !== options.expectedSize) {
       throw new IntegrityError(`expected ${options.expectedSize} bytes, got ${digest.size}`);
@@ -44,22 +44,22 @@ export async function writeAtomically(
     if (options.expectedSha256 !== undefined && digest.sha256 !== options.expectedSha256) {
       throw new IntegrityError(`expected SHA-256 ${options.expectedSha256}, got ${digest.sha256}`);
     }
-    await handle.sync();
-    await handle.close();
-    closed = true;
     await mkdir(dirname(target), { recursive: true });
     await rename(tmp, target);
     await fsyncDirectory(dirname(target));
     return digest;
   } catch (err) {
-    if (!closed) await handle.close().catch(() => undefined);
     await rm(tmp, { force: true });
     throw err;
   }
 }
 
 /** Writes a small buffer with the same temp + fsync + rename discipline. */
-export async function writeFileAtomically(target: string, data: Buffer | string, tmpDir: string): Promise<void> {
+export async function writeFileAtomically(
+  target: string,
+  data: Buffer | string,
+  tmpDir: string,
+): Promise<void> {
   const tmp = join(tmpDir, `${randomUUID()}.part`);
   try {
     const handle = await open(tmp, 'wx');

@@ -13,7 +13,12 @@ export const NodeCommand = z.discriminatedUnion('type', [ReplicateFile, DeleteFi
 export type NodeCommand = z.infer<typeof NodeCommand>;
 
 /** What ingest consumes from the events exchange. */
-export const ClusterEvent = z.discriminatedUnion('type', [ReplicaStored, ReplicaFailed, ReplicaDeleted, NodeHeartbeat]);
+export const ClusterEvent = z.discriminatedUnion('type', [
+  ReplicaStored,
+  ReplicaFailed,
+  ReplicaDeleted,
+  NodeHeartbeat,
+]);
 export type ClusterEvent = z.infer<typeof ClusterEvent>;
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -1,0 +1,63 @@
+import { join } from 'node:path';
+import type { z } from 'zod';
+import { createBroker } from '../../../shared/src/broker/create-broker.ts';
+import { env, parseConfig } from '../../../shared/src/config.ts';
+import { createLogger } from '../../../shared/src/logger.ts';
+import { runMain } from '../../../shared/src/process/run-main.ts';
+import { IngestEnv, ingestConfig } from '../../ingest/src/config.ts';
+import { startIngest } from '../../ingest/src/ingest-service.ts';
+import { type RunningWorker, startWorker } from '../../node-worker/src/worker-service.ts';
+
+/** All-in-one adds only where the node stores live and the first node port. */
+const AllInOneEnv = IngestEnv.extend({
+  DFR_NODES_DIR: env.string('./nodes'),
+  DFR_NODE_PORT: env.port(9001),
+  DFR_PREFETCH: env.positiveInt(4),
+  DFR_HEARTBEAT_INTERVAL_MS: env.positiveInt(5_000),
+});
+
+const logger = createLogger({ service: 'all-in-one' });
+
+await runMain(
+  () => logger,
+  async () => {
+    const e: z.infer<typeof AllInOneEnv> = parseConfig(AllInOneEnv, process.env);
+    const config = ingestConfig(e);
+    const broker = await createBroker(e.AMQP_URL, logger);
+    const ingest = await startIngest(config, broker, createLogger({ service: 'ingest' }));
+    const workers: RunningWorker[] = [];
+    for (const [index, nodeId] of config.nodes.entries()) {
+      const nodeLogger = createLogger({ service: 'node-worker', node: nodeId });
+      const worker = await startWorker(
+        {
+          nodeId,
+          dir: join(e.DFR_NODES_DIR, nodeId),
+          host: config.host,
+          port: e.DFR_NODE_PORT === 0 ? 0 : e.DFR_NODE_PORT + index,
+          publicUrl: undefined,
+          clusterToken: config.clusterToken,
+          amqpPrefix: config.amqpPrefix,
+          prefetch: e.DFR_PREFETCH,
+          deliveryLimit: config.deliveryLimit,
+          heartbeatIntervalMs: e.DFR_HEARTBEAT_INTERVAL_MS,
+          idleTimeoutMs: config.idleTimeoutMs,
+        },
+        broker,
+        nodeLogger,
+      );
+      nodeLogger.info({ url: worker.url }, `Worker ${nodeId} listening on ${config.host}:${worker.port}`);
+      workers.push(worker);
+    }
+    logger.info(
+      { dataDir: config.dataDir, nodesDir: e.DFR_NODES_DIR },
+      `Server listening on ${config.host}:${ingest.port}`,
+    );
+    return {
+      async stop() {
+        await ingest.stop();
+        await Promise.all(workers.map((w) => w.stop()));
+        await broker.close();
+      },
+    };
+  },
+);

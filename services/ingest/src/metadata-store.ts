@@ -1,0 +1,66 @@
+/** A replica's state as ingest records it. `deleting` means a DeleteFile is on its way to the node. */
+export type ReplicaState = 'pending' | 'stored' | 'failed' | 'deleting';
+
+/** One node's receipt for a file. */
+export interface ReplicaReceipt {
+  node: string;
+  state: ReplicaState;
+  sha256?: string;
+  size?: number;
+  storedAt?: string;
+  reason?: string;
+}
+
+export interface FileRecord {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  createdAt: string;
+}
+
+export interface FileStatus extends FileRecord {
+  /** Nodes holding a copy whose reported SHA-256 equals the file's. */
+  replicas: number;
+  target: number;
+  nodes: ReplicaReceipt[];
+}
+
+export interface StoredReport {
+  fileId: string;
+  node: string;
+  sha256: string;
+  size: number;
+  storedAt: string;
+}
+
+/** What the outbox must (re)send: a copy still pending, or a delete not yet confirmed. */
+export interface DueCommand {
+  kind: 'replicate' | 'delete';
+  file: FileRecord;
+  node: string;
+}
+
+/** Outcome of a stored report: counted, refused for a wrong hash, or about nothing we track. */
+export type StoredOutcome = 'stored' | 'mismatch' | 'ignored';
+
+/**
+ * The source of truth for files and their replicas. The replica rows double as the outbox:
+ * `dueCommands` lists what still needs a message, whatever happened to earlier messages.
+ */
+export interface MetadataStore {
+  addFile(file: FileRecord, nodes: string[]): void;
+  getFile(id: string): FileStatus | undefined;
+  /** Newest first; `cursor` is the `next` of the previous page. */
+  listFiles(limit: number, cursor?: string): { files: FileStatus[]; next: string | null };
+  recordStored(report: StoredReport): StoredOutcome;
+  recordFailed(fileId: string, node: string, reason: string): boolean;
+  /** A node dropped its copy: forget the replica, and the file once no copy is left to delete. */
+  recordDeleted(fileId: string, node: string): void;
+  /** Marks a file deleted; returns the nodes that must drop their copies, or undefined if unknown. */
+  markDeleting(id: string): string[] | undefined;
+  /** Commands not published since `publishedBefore` (ms since epoch), oldest first. */
+  dueCommands(publishedBefore: number, limit: number): DueCommand[];
+  markPublished(fileId: string, node: string, atMs: number): void;
+  close(): void;
+}

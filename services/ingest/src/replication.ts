@@ -1,0 +1,143 @@
+import { EventEmitter } from 'node:events';
+import type { Broker, Delivery, Disposition } from '../../../shared/src/broker/broker.ts';
+import type { TopologyNames } from '../../../shared/src/broker/topology.ts';
+import { errorMessage } from '../../../shared/src/errors.ts';
+import type { Logger } from '../../../shared/src/logger.ts';
+import {
+  ClusterEvent,
+  encodeMessage,
+  type NodeCommand,
+  parseMessage,
+} from '../../../shared/src/messages/index.ts';
+import type { DueCommand, FileRecord, MetadataStore } from './metadata-store.ts';
+import type { NodeRegistry } from './node-registry.ts';
+
+export interface ReplicationDeps {
+  broker: Broker;
+  metadata: MetadataStore;
+  registry: NodeRegistry;
+  names: TopologyNames;
+  logger: Logger;
+  /** Base URL workers pull blobs from (`<url>/internal/blobs/<id>`). */
+  sourceBaseUrl: () => string;
+}
+
+/**
+ * Ingest's side of replication: publishes node commands from the metadata (the outbox), turns
+ * cluster events into metadata, and wakes uploads waiting for replicas.
+ */
+export class Replication {
+  private readonly changes = new EventEmitter();
+
+  constructor(private readonly deps: ReplicationDeps) {
+    this.changes.setMaxListeners(0);
+  }
+
+  /** Publishes the command for one replica and records when; a failure is left to the reconciler. */
+  async publish(command: DueCommand): Promise<boolean> {
+    const { broker, names, metadata, logger } = this.deps;
+    const message: NodeCommand =
+      command.kind === 'replicate'
+        ? {
+            type: 'ReplicateFile',
+            version: 1,
+            fileId: command.file.id,
+            node: command.node,
+            size: command.file.size,
+            sha256: command.file.sha256,
+            name: command.file.name,
+            sourceUrl: `${this.deps.sourceBaseUrl()}/internal/blobs/${command.file.id}`,
+          }
+        : { type: 'DeleteFile', version: 1, fileId: command.file.id, node: command.node };
+    try {
+      await broker.publish(names.replicateExchange, command.node, encodeMessage(message), {
+        messageId: `${message.type}:${command.file.id}:${command.node}`,
+      });
+      metadata.markPublished(command.file.id, command.node, Date.now());
+      return true;
+    } catch (err) {
+      logger.warn(
+        { fileId: command.file.id, node: command.node, err: errorMessage(err) },
+        `could not publish ${message.type}; the reconciler will retry`,
+      );
+      return false;
+    }
+  }
+
+  /** Publishes a command for each node, concurrently, without throwing. */
+  async publishAll(kind: DueCommand['kind'], file: FileRecord, nodes: string[]): Promise<void> {
+    await Promise.all(nodes.map((node) => this.publish({ kind, file, node })));
+  }
+
+  /** Re-publishes every command that has waited longer than `olderThanMs`; returns how many were sent. */
+  async republishDue(olderThanMs: number, batch = 500): Promise<number> {
+    const due = this.deps.metadata.dueCommands(Date.now() - olderThanMs, batch);
+    const sent = await Promise.all(due.map((command) => this.publish(command)));
+    return sent.filter(Boolean).length;
+  }
+
+  /** Consumer of the events queue. */
+  handleEvent = async (delivery: Delivery): Promise<Disposition> => {
+    const { metadata, registry } = this.deps;
+    const parsed = parseMessage(ClusterEvent, delivery.body);
+    if (!parsed.ok) {
+      this.deps.logger.error(
+        { messageId: delivery.messageId, error: parsed.error },
+        'invalid event; dead-lettering',
+      );
+      return 'reject';
+    }
+    const event = parsed.value;
+    const log = this.deps.logger.child({ messageId: delivery.messageId });
+    switch (event.type) {
+      case 'ReplicaStored': {
+        const outcome = metadata.recordStored(event);
+        if (outcome === 'mismatch') {
+          log.warn(
+            { fileId: event.fileId, node: event.node },
+            'node reported a different SHA-256; not counted',
+          );
+        }
+        if (outcome !== 'ignored') this.changes.emit(event.fileId);
+        break;
+      }
+      case 'ReplicaFailed':
+        if (metadata.recordFailed(event.fileId, event.node, event.reason)) {
+          log.warn({ fileId: event.fileId, node: event.node, reason: event.reason }, 'replica failed');
+          this.changes.emit(event.fileId);
+        }
+        break;
+      case 'ReplicaDeleted':
+        metadata.recordDeleted(event.fileId, event.node);
+        break;
+      case 'NodeHeartbeat':
+        registry.record(event);
+        break;
+    }
+    return 'ack';
+  };
+
+  /**
+   * Resolves when the file has `wanted` verified replicas, every replica has settled, or the
+   * timeout passes, whichever comes first. Never rejects.
+   */
+  async waitForReplicas(fileId: string, wanted: number, timeoutMs: number): Promise<void> {
+    const done = () => {
+      const status = this.deps.metadata.getFile(fileId);
+      return !status || status.replicas >= wanted || status.nodes.every((n) => n.state !== 'pending');
+    };
+    if (done()) return;
+    await new Promise<void>((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        this.changes.off(fileId, check);
+        resolve();
+      };
+      const check = () => {
+        if (done()) finish();
+      };
+      const timer = setTimeout(finish, timeoutMs);
+      this.changes.on(fileId, check);
+    });
+  }
+}

@@ -1,0 +1,18 @@
+import type { Broker } from '../../../../shared/src/broker/broker.ts';
+import type { BlobStore } from '../../../../shared/src/fs/blob-store.ts';
+import type { Logger } from '../../../../shared/src/logger.ts';
+import type { IngestConfig } from '../config.ts';
+import type { MetadataStore } from '../metadata-store.ts';
+import type { NodeRegistry } from '../node-registry.ts';
+import type { Replication } from '../replication.ts';
+
+/** What the ingest routes work with; built once by ingest-service.ts. */
+export interface IngestContext {
+  config: IngestConfig;
+  blobs: BlobStore;
+  metadata: MetadataStore;
+  replication: Replication;
+  registry: NodeRegistry;
+  broker: Broker;
+  logger: Logger;
+}

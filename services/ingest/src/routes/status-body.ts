@@ -1,0 +1,16 @@
+import type { FileStatus } from '../metadata-store.ts';
+
+/** The status object of API.md. */
+export function statusBody(file: FileStatus) {
+  return {
+    id: file.id,
+    name: file.name,
+    size: file.size,
+    sha256: file.sha256,
+    createdAt: file.createdAt,
+    status: `UPLOAD_OK ${file.replicas}`,
+    replicas: file.replicas,
+    target: file.target,
+    nodes: file.nodes,
+  };
+}

@@ -1,0 +1,211 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  DueCommand,
+  FileRecord,
+  FileStatus,
+  MetadataStore,
+  ReplicaReceipt,
+  ReplicaState,
+  StoredOutcome,
+  StoredReport,
+} from './metadata-store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS files (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  deleted_at TEXT
+);
+CREATE TABLE IF NOT EXISTS replicas (
+  file_id TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+  node TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'stored', 'failed', 'deleting')),
+  sha256 TEXT,
+  size INTEGER,
+  stored_at TEXT,
+  reason TEXT,
+  published_at INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (file_id, node)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS replicas_outbox ON replicas (published_at) WHERE state IN ('pending', 'deleting');
+`;
+
+interface FileRow {
+  seq: number;
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+  created_at: string;
+}
+
+interface ReplicaRow {
+  file_id: string;
+  node: string;
+  state: ReplicaState;
+  sha256: string | null;
+  size: number | null;
+  stored_at: string | null;
+  reason: string | null;
+}
+
+/**
+ * MetadataStore on SQLite (better-sqlite3, WAL, synchronous=FULL so a commit survives a power
+ * cut before any 201 is sent). One writer process: the ingest service.
+ */
+export class SqliteMetadataStore implements MetadataStore {
+  private readonly db: Database.Database;
+  private readonly statements;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.statements = {
+      insertFile: this.db.prepare(
+        'INSERT INTO files (id, name, size, sha256, created_at) VALUES (@id, @name, @size, @sha256, @createdAt)',
+      ),
+      insertReplica: this.db.prepare("INSERT INTO replicas (file_id, node, state) VALUES (?, ?, 'pending')"),
+      file: this.db.prepare<[string], FileRow>(
+        'SELECT seq, id, name, size, sha256, created_at FROM files WHERE id = ? AND deleted_at IS NULL',
+      ),
+      replicasOf: this.db.prepare<[string], ReplicaRow>(
+        'SELECT * FROM replicas WHERE file_id = ? ORDER BY node',
+      ),
+      page: this.db.prepare<[number, number], FileRow>(
+        'SELECT seq, id, name, size, sha256, created_at FROM files WHERE deleted_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?',
+      ),
+      markStored: this.db.prepare(
+        "UPDATE replicas SET state = 'stored', sha256 = @sha256, size = @size, stored_at = @storedAt, reason = NULL WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
+      ),
+      markMismatch: this.db.prepare(
+        "UPDATE replicas SET state = 'pending', sha256 = @sha256, size = @size, reason = 'reported SHA-256 differs from the file', published_at = 0 WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
+      ),
+      markFailed: this.db.prepare(
+        "UPDATE replicas SET state = 'failed', reason = ? WHERE file_id = ? AND node = ? AND state = 'pending'",
+      ),
+      deleteReplica: this.db.prepare(
+        "DELETE FROM replicas WHERE file_id = ? AND node = ? AND state = 'deleting'",
+      ),
+      remainingReplicas: this.db.prepare<[string], { n: number }>(
+        'SELECT count(*) AS n FROM replicas WHERE file_id = ?',
+      ),
+      deleteFileIfDeleted: this.db.prepare('DELETE FROM files WHERE id = ? AND deleted_at IS NOT NULL'),
+      markFileDeleted: this.db.prepare('UPDATE files SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
+      markReplicasDeleting: this.db.prepare(
+        "UPDATE replicas SET state = 'deleting', published_at = 0 WHERE file_id = ?",
+      ),
+      due: this.db.prepare<[number, number], ReplicaRow & FileRow>(
+        `SELECT r.file_id, r.node, r.state, f.seq, f.id, f.name, f.size, f.sha256, f.created_at
+         FROM replicas r JOIN files f ON f.id = r.file_id
+         WHERE r.state IN ('pending', 'deleting') AND r.published_at < ?
+         ORDER BY r.published_at LIMIT ?`,
+      ),
+      markPublished: this.db.prepare('UPDATE replicas SET published_at = ? WHERE file_id = ? AND node = ?'),
+    };
+  }
+
+  addFile(file: FileRecord, nodes: string[]): void {
+    this.db.transaction(() => {
+      this.statements.insertFile.run(file);
+      for (const node of nodes) this.statements.insertReplica.run(file.id, node);
+    })();
+  }
+
+  getFile(id: string): FileStatus | undefined {
+    const row = this.statements.file.get(id);
+    return row ? this.toStatus(row, this.statements.replicasOf.all(id)) : undefined;
+  }
+
+  listFiles(limit: number, cursor?: string): { files: FileStatus[]; next: string | null } {
+    const before = cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(cursor);
+    const rows = this.statements.page.all(Number.isSafeInteger(before) ? before : 0, limit + 1);
+    const page = rows.slice(0, limit);
+    const files = page.map((row) => this.toStatus(row, this.statements.replicasOf.all(row.id)));
+    const last = page.at(-1);
+    return { files, next: rows.length > limit && last ? String(last.seq) : null };
+  }
+
+  recordStored(report: StoredReport): StoredOutcome {
+    const file = this.statements.file.get(report.fileId);
+    if (!file) return 'ignored';
+    const matches = report.sha256 === file.sha256 && report.size === file.size;
+    const result = (matches ? this.statements.markStored : this.statements.markMismatch).run(report);
+    if (result.changes === 0) return 'ignored';
+    return matches ? 'stored' : 'mismatch';
+  }
+
+  recordFailed(fileId: string, node: string, reason: string): boolean {
+    return this.statements.markFailed.run(reason, fileId, node).changes > 0;
+  }
+
+  recordDeleted(fileId: string, node: string): void {
+    this.db.transaction(() => {
+      this.statements.deleteReplica.run(fileId, node);
+      if ((this.statements.remainingReplicas.get(fileId)?.n ?? 0) === 0) {
+        this.statements.deleteFileIfDeleted.run(fileId);
+      }
+    })();
+  }
+
+  markDeleting(id: string): string[] | undefined {
+    return this.db.transaction(() => {
+      if (this.statements.markFileDeleted.run(new Date().toISOString(), id).changes === 0) return undefined;
+      this.statements.markReplicasDeleting.run(id);
+      const nodes = this.statements.replicasOf.all(id).map((r) => r.node);
+      if (nodes.length === 0) this.statements.deleteFileIfDeleted.run(id);
+      return nodes;
+    })();
+  }
+
+  dueCommands(publishedBefore: number, limit: number): DueCommand[] {
+    return this.statements.due.all(publishedBefore, limit).map((row) => ({
+      kind: row.state === 'deleting' ? 'delete' : 'replicate',
+      node: row.node,
+      file: { id: row.id, name: row.name, size: row.size, sha256: row.sha256, createdAt: row.created_at },
+    }));
+  }
+
+  markPublished(fileId: string, node: string, atMs: number): void {
+    this.statements.markPublished.run(atMs, fileId, node);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private toStatus(row: FileRow, replicas: ReplicaRow[]): FileStatus {
+    const nodes = replicas.map(toReceipt);
+    return {
+      id: row.id,
+      name: row.name,
+      size: row.size,
+      sha256: row.sha256,
+      createdAt: row.created_at,
+      replicas: nodes.filter((n) => n.state === 'stored' && n.sha256 === row.sha256).length,
+      target: replicas.length,
+      nodes,
+    };
+  }
+}
+
+function toReceipt(row: ReplicaRow): ReplicaReceipt {
+  const receipt: ReplicaReceipt = { node: row.node, state: row.state };
+  if (row.state === 'stored') {
+    if (row.sha256 !== null) receipt.sha256 = row.sha256;
+    if (row.size !== null) receipt.size = row.size;
+    if (row.stored_at !== null) receipt.storedAt = row.stored_at;
+  }
+  if (row.reason !== null) receipt.reason = row.reason;
+  return receipt;
+}

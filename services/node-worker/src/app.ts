@@ -1,0 +1,37 @@
+import express, { type Express } from 'express';
+import { AppError } from '../../../shared/src/errors.ts';
+import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import { errorHandler, notFound } from '../../../shared/src/http/error-handler.ts';
+import { createMetrics } from '../../../shared/src/http/metrics.ts';
+import { sendBlob } from '../../../shared/src/http/send-blob.ts';
+import type { Logger } from '../../../shared/src/logger.ts';
+import { FileId } from '../../../shared/src/messages/common.ts';
+
+/** A node worker's HTTP API: downloads of verified copies from this node's store only. */
+export function createWorkerApp(deps: { nodeId: string; store: BlobStore; logger: Logger }): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  const metrics = createMetrics({ service: 'node-worker', node: deps.nodeId });
+  app.use(metrics.middleware);
+
+  app.get('/files/:id', async (req, res) => {
+    const id = FileId.safeParse(req.params.id);
+    if (!id.success) throw new AppError('INVALID_ID', 'file id must be a UUID');
+    const record = await deps.store.get(id.data);
+    if (!record) throw new AppError('NOT_FOUND', 'this node holds no copy of that file');
+    await sendBlob(req, res, {
+      size: record.size,
+      sha256: record.sha256,
+      name: record.name ?? record.id,
+      open: (range) => deps.store.read(record.id, range),
+    });
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', node: deps.nodeId });
+  });
+  app.use(metrics.router);
+  app.use(notFound);
+  app.use(errorHandler(deps.logger));
+  return app;
+}

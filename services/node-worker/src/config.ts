@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { env } from '../../../shared/src/config.ts';
+
+/** A node worker's environment (API.md); `--node`, `--port`, `--dir` override the variables. */
+export const WorkerEnv = z.object({
+  AMQP_URL: env.amqpUrl(),
+  DFR_AMQP_PREFIX: env.string('dfr'),
+  DFR_NODE_ID: env.nodeId(),
+  DFR_NODE_DIR: env.optionalString(),
+  DFR_HOST: env.string('0.0.0.0'),
+  DFR_NODE_PORT: env.port(0),
+  DFR_PUBLIC_URL: env.url(),
+  DFR_CLUSTER_TOKEN: env.optionalString(),
+  DFR_PREFETCH: env.positiveInt(4),
+  DFR_DELIVERY_LIMIT: env.positiveInt(10),
+  DFR_HEARTBEAT_INTERVAL_MS: env.positiveInt(5_000),
+  DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
+});
+export type WorkerEnv = z.infer<typeof WorkerEnv>;
+
+export interface WorkerConfig {
+  nodeId: string;
+  /** The node's store, shared by every worker process of the node. */
+  dir: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  publicUrl: string | undefined;
+  clusterToken: string | undefined;
+  amqpPrefix: string;
+  /** Copies one worker runs at once. */
+  prefetch: number;
+  /** Must equal ingest's: both declare the node queue, and RabbitMQ refuses differing arguments. */
+  deliveryLimit: number;
+  heartbeatIntervalMs: number;
+  idleTimeoutMs: number;
+}
+
+export function workerConfig(e: WorkerEnv): WorkerConfig {
+  return {
+    nodeId: e.DFR_NODE_ID,
+    dir: e.DFR_NODE_DIR ?? `./nodes/${e.DFR_NODE_ID}`,
+    host: e.DFR_HOST,
+    port: e.DFR_NODE_PORT,
+    publicUrl: e.DFR_PUBLIC_URL,
+    clusterToken: e.DFR_CLUSTER_TOKEN,
+    amqpPrefix: e.DFR_AMQP_PREFIX,
+    prefetch: e.DFR_PREFETCH,
+    deliveryLimit: e.DFR_DELIVERY_LIMIT,
+    heartbeatIntervalMs: e.DFR_HEARTBEAT_INTERVAL_MS,
+    idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
+  };
+}

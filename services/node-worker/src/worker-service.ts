@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
+import type { Broker } from '../../../shared/src/broker/broker.ts';
+import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
+import { BlobStore, STALE_TMP_MS } from '../../../shared/src/fs/blob-store.ts';
+import { listen } from '../../../shared/src/http/listen.ts';
+import type { Logger } from '../../../shared/src/logger.ts';
+import { createWorkerApp } from './app.ts';
+import type { WorkerConfig } from './config.ts';
+import { startHeartbeat } from './heartbeat.ts';
+import { Replicator } from './replicator.ts';
+
+export interface RunningWorker {
+  url: string;
+  port: number;
+  workerId: string;
+  server: Server;
+  /** Stops consuming (unfinished copies go back to the queue), then closes the HTTP server. */
+  stop(): Promise<void>;
+}
+
+/** Opens the node's store, serves it over HTTP, and consumes the node's queue. */
+export async function startWorker(
+  config: WorkerConfig,
+  broker: Broker,
+  logger: Logger,
+): Promise<RunningWorker> {
+  const store = new BlobStore(config.dir);
+  await store.open();
+  const sweeper = setInterval(
+    () => void store.sweepTemporary(STALE_TMP_MS).catch(() => undefined),
+    STALE_TMP_MS,
+  );
+  sweeper.unref();
+
+  const server = await listen(
+    createWorkerApp({ nodeId: config.nodeId, store, logger }),
+    config.host,
+    config.port,
+    config.idleTimeoutMs,
+  );
+  const port = (server.address() as AddressInfo).port;
+  const url = config.publicUrl ?? `http://127.0.0.1:${port}`;
+  const workerId = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
+
+  const names = topologyNames(config.amqpPrefix);
+  await broker.assertTopology(
+    replicationTopology({
+      prefix: config.amqpPrefix,
+      nodes: [config.nodeId],
+      ingestEvents: false,
+      deliveryLimit: config.deliveryLimit,
+    }),
+  );
+  const replicator = new Replicator({
+    nodeId: config.nodeId,
+    store,
+    broker,
+    names,
+    logger,
+    clusterToken: config.clusterToken,
+    deliveryLimit: config.deliveryLimit,
+  });
+  const consumer = await broker.consume(names.nodeQueue(config.nodeId), replicator.handle, {
+    prefetch: config.prefetch,
+  });
+  const heartbeat = startHeartbeat({
+    broker,
+    names,
+    nodeId: config.nodeId,
+    workerId,
+    url,
+    intervalMs: config.heartbeatIntervalMs,
+    logger,
+  });
+
+  return {
+    url,
+    port,
+    workerId,
+    server,
+    async stop() {
+      heartbeat.stop();
+      clearInterval(sweeper);
+      // Unacknowledged copies return to the queue; their temporary files are swept later.
+      await consumer.close();
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
