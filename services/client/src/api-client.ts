@@ -1,0 +1,120 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { z } from 'zod';
+
+/** A failure the CLI reports as one line. */
+export class CliError extends Error {}
+
+const Receipt = z.object({
+  node: z.string(),
+  state: z.string(),
+  sha256: z.string().optional(),
+  size: z.number().optional(),
+  storedAt: z.string().optional(),
+  reason: z.string().optional(),
+});
+
+export const FileStatus = z.object({
+  id: z.string(),
+  name: z.string(),
+  size: z.number(),
+  sha256: z.string(),
+  status: z.string(),
+  replicas: z.number(),
+  target: z.number(),
+  nodes: z.array(Receipt).default([]),
+});
+export type FileStatus = z.infer<typeof FileStatus>;
+
+const FileList = z.object({ files: z.array(FileStatus), next: z.string().nullable() });
+const NodeList = z.array(
+  z.object({
+    id: z.string(),
+    url: z.string().nullable(),
+    healthy: z.boolean(),
+    lastSeen: z.string().nullable(),
+    workers: z.number().optional(),
+  }),
+);
+export type NodeList = z.infer<typeof NodeList>;
+
+const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** The ingest service's HTTP API, as the CLI uses it. */
+export class ApiClient {
+  constructor(
+    readonly server: string,
+    private readonly token: string | undefined,
+  ) {}
+
+  /** Streams a file with `PUT /files/<name>`; memory does not grow with its size. */
+  async upload(path: string, wait: number, timeoutMs: number): Promise<FileStatus> {
+    const info = await stat(path).catch(() => {
+      throw new CliError(`cannot read ${path}`);
+    });
+    if (!info.isFile()) throw new CliError(`${path} is not a file`);
+    const url = `${this.server}/files/${encodeURIComponent(basename(path))}?wait=${wait}&timeout=${timeoutMs}`;
+    const response = await this.request(url, {
+      method: 'PUT',
+      headers: { 'content-length': String(info.size), 'content-type': 'application/octet-stream' },
+      body: Readable.toWeb(createReadStream(path)) as unknown as RequestInit['body'],
+      duplex: 'half',
+    });
+    return FileStatus.parse(await this.json(response));
+  }
+
+  async status(id: string): Promise<FileStatus> {
+    return FileStatus.parse(
+      await this.json(await this.request(`${this.server}/files/${encodeURIComponent(id)}/status`)),
+    );
+  }
+
+  async list(limit: number, cursor?: string): Promise<z.infer<typeof FileList>> {
+    const query = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) });
+    return FileList.parse(await this.json(await this.request(`${this.server}/files?${query}`)));
+  }
+
+  async nodes(): Promise<NodeList> {
+    return NodeList.parse(await this.json(await this.request(`${this.server}/nodes`)));
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.request(`${this.server}/files/${encodeURIComponent(id)}`, { method: 'DELETE' });
+  }
+
+  /** The bytes of a file from `base` (the ingest service or a node). */
+  async download(base: string, id: string): Promise<Readable> {
+    const response = await this.request(`${base}/files/${encodeURIComponent(id)}`);
+    if (!response.body) throw new CliError('empty response');
+    return Readable.fromWeb(response.body as ReadableStream);
+  }
+
+  private async request(url: string, init: RequestInit & { duplex?: 'half' } = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.token) headers.set('authorization', `Bearer ${this.token}`);
+    let response: Response;
+    try {
+      response = await fetch(url, { ...init, headers });
+    } catch (err) {
+      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+      throw new CliError(`cannot reach ${new URL(url).origin}: ${cause}`);
+    }
+    if (!response.ok) {
+      const body = ErrorBody.safeParse(await response.json().catch(() => undefined));
+      const detail = body.success
+        ? `${body.data.error.code}: ${body.data.error.message}`
+        : response.statusText;
+      throw new CliError(`server answered ${response.status} (${detail})`);
+    }
+    return response;
+  }
+
+  private async json(response: Response): Promise<unknown> {
+    return response.json().catch(() => {
+      throw new CliError('server sent a response that is not JSON');
+    });
+  }
+}

@@ -1,0 +1,86 @@
+import { parseArgs } from 'node:util';
+import { ApiClient, CliError } from './api-client.ts';
+import * as commands from './commands.ts';
+
+const USAGE = `usage: dfr <command> [options]
+  upload <path...> [--wait N] [--timeout MS]   upload files, wait for N replicas (default: all)
+  status <id>                                   replication status of a file
+  download <id> [-o PATH] [--from NODE]         download and verify a file
+  ls [--limit N]                                list files, newest first
+  nodes                                         list nodes and their health
+  rm <id>                                       delete a file everywhere
+options: --server URL (default $DFR_SERVER or http://127.0.0.1:9000); DFR_API_TOKEN is sent when set`;
+
+async function main(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      server: { type: 'string' },
+      wait: { type: 'string' },
+      timeout: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      from: { type: 'string' },
+      limit: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    if (!command && !values.help) process.exitCode = 2;
+    return;
+  }
+  const server = (values.server ?? process.env.DFR_SERVER ?? 'http://127.0.0.1:9000').replace(/\/+$/, '');
+  const api = new ApiClient(server, process.env.DFR_API_TOKEN || undefined);
+  const print = (line: string) => process.stdout.write(`${line}\n`);
+  const one = (what: string) => {
+    if (args.length !== 1 || !args[0]) throw new UsageError(`${command} takes exactly one ${what}`);
+    return args[0];
+  };
+
+  switch (command) {
+    case 'upload':
+      if (args.length === 0) throw new UsageError('upload needs at least one path');
+      return commands.upload(api, print, args, {
+        wait: optionalInt(values.wait, '--wait'),
+        timeoutMs: optionalInt(values.timeout, '--timeout') ?? 120_000,
+      });
+    case 'status':
+      return commands.status(api, print, one('id'));
+    case 'download':
+      return commands.download(api, print, one('id'), { output: values.output, from: values.from });
+    case 'ls':
+      return commands.list(api, print, optionalInt(values.limit, '--limit') ?? 100);
+    case 'nodes':
+      return commands.nodes(api, print);
+    case 'rm':
+      return commands.remove(api, print, one('id'));
+    default:
+      throw new UsageError(`unknown command ${command}`);
+  }
+}
+
+class UsageError extends Error {}
+
+function optionalInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag} must be a non-negative integer`);
+  return n;
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (err) {
+  if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
+    process.stderr.write(`dfr: ${err.message}\n${USAGE}\n`);
+    process.exitCode = 2;
+  } else if (err instanceof CliError) {
+    process.stderr.write(`dfr: ${err.message}\n`);
+    process.exitCode = 1;
+  } else {
+    process.stderr.write(`dfr: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  }
+}
