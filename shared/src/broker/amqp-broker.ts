@@ -274,7 +274,20 @@ export class AmqpBroker implements Broker {
       this.options.logger.warn({ err: err.message, queue: record.queue }, 'consumer channel error'),
     );
     channel.on('close', () => {
-      if (record.channel === channel) record.channel = undefined;
+      if (record.channel !== channel) return;
+      record.channel = undefined;
+      // The broker closed this channel alone (a channel error, the consumer timeout): the
+      // connection is fine, so consume again on a new channel.
+      if (!record.closed && this.model === model) {
+        this.options.logger.warn({ queue: record.queue }, 'consumer channel closed; consuming again');
+        setTimeout(() => {
+          if (this.model === model && !record.channel) {
+            this.startConsumer(model, record).catch((err) =>
+              this.options.logger.error({ err: errorMessage(err), queue: record.queue }, 'cannot consume again'),
+            );
+          }
+        }, 500).unref();
+      }
     });
     await channel.prefetch(record.prefetch);
     record.channel = channel;

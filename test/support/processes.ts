@@ -1,0 +1,124 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait-for.ts';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+const entryPoints = {
+  ingest: 'services/ingest/src/main.ts',
+  worker: 'services/node-worker/src/main.ts',
+  'all-in-one': 'services/all-in-one/src/main.ts',
+  client: 'services/client/src/main.ts',
+} as const;
+
+export type ServiceKind = keyof typeof entryPoints;
+
+/** A service running as a real child process, its output kept for assertions and failure reports. */
+export interface ServiceProcess {
+  readonly name: string;
+  readonly child: ChildProcess;
+  /** Everything the process printed so far (stdout and stderr). */
+  output(): string;
+  /** The port from its "listening on host:port" line. */
+  port(): number;
+  /** SIGTERM, then SIGKILL if it has not exited within graceMs; resolves with the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
+  kill(): Promise<void>;
+}
+
+/** Environment without the variables a developer's shell may have set for the service. */
+export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !/^(DFR_|AMQP_)/.test(key)));
+  return { ...base, LOG_LEVEL: 'info', ...extra };
+}
+
+const LISTENING = /listening on [^\s:"]+:(\d+)/;
+
+/** Spawns `node --import tsx <entry>` and waits until it printed its listening line. */
+export async function startService(
+  kind: Exclude<ServiceKind, 'client'>,
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entryPoints[kind]), ...args], {
+    cwd: repoRoot,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  const service: ServiceProcess = {
+    name,
+    child,
+    output: () => output,
+    port: () => {
+      const match =
+        kind === 'all-in-one' ? /Server listening on [^\s:"]+:(\d+)/.exec(output) : LISTENING.exec(output);
+      if (!match?.[1]) throw new Error(`${name} has not printed its port`);
+      return Number(match[1]);
+    },
+    async stop(graceMs = 10_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+  const ready = kind === 'all-in-one' ? /Server listening on/ : LISTENING;
+  try {
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+        return ready.test(output);
+      },
+      timeoutMs,
+      `${name} to listen`,
+    );
+  } catch (err) {
+    await service.kill();
+    throw new Error(`${(err as Error).message}\n--- ${name} output ---\n${output.slice(-4000)}`);
+  }
+  return service;
+}
+
+/** Runs the `dfr` CLI to completion. */
+export async function runClient(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entryPoints.client), ...args], {
+    cwd: repoRoot,
+    env: cleanEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [code] = await once(child, 'exit');
+  clearTimeout(timer);
+  return { code: code as number | null, stdout, stderr };
+}
