@@ -1,0 +1,159 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtemp, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { IntegrityError } from '../../shared/src/fs/atomic-write.ts';
+import { type BlobRecord, BlobStore } from '../../shared/src/fs/blob-store.ts';
+import { TooLargeError } from '../../shared/src/fs/hashing-stream.ts';
+
+const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
+
+/** Every file under dir, as paths relative to it. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+}
+
+async function listAll(store: BlobStore): Promise<BlobRecord[]> {
+  const records: BlobRecord[] = [];
+  for await (const record of store.list()) records.push(record);
+  return records;
+}
+
+/** A source that yields some bytes, then fails like a dropped connection. */
+function failingSource(): Readable {
+  return new Readable({
+    read() {
+      this.push(Buffer.from('partial'));
+      this.destroy(new Error('connection reset'));
+    },
+  });
+}
+
+describe('BlobStore', () => {
+  let root: string;
+  let store: BlobStore;
+  const content = Buffer.from('hello, replicated world\n');
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'dfr-blob-store-'));
+    store = new BlobStore(root);
+    await store.open();
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('puts a verified blob with its receipt, then gets, reads, verifies, lists and removes it', async () => {
+    const id = randomUUID();
+    const record = await store.put(id, Readable.from([content]), {
+      expectedSha256: sha256(content),
+      expectedSize: content.length,
+      name: 'greeting.txt',
+    });
+    expect(record).toMatchObject({ id, sha256: sha256(content), size: content.length, name: 'greeting.txt' });
+    expect(new Date(record.storedAt).getTime()).not.toBeNaN();
+
+    expect(await store.get(id)).toEqual(record);
+    expect(await store.verify(id)).toBe(true);
+    expect(await text(store.read(id))).toBe(content.toString());
+    expect(await text(store.read(id, { start: 7, end: 16 }))).toBe('replicated');
+    expect(await readFile(join(root, 'blobs', id.slice(0, 2), id))).toEqual(content);
+    expect(await listAll(store)).toEqual([record]);
+
+    await store.remove(id);
+    expect(await store.get(id)).toBeUndefined();
+    expect(await store.verify(id)).toBe(false);
+    expect(await listAll(store)).toEqual([]);
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('lists every held blob, and only those', async () => {
+    const ids = [randomUUID(), randomUUID(), randomUUID()];
+    for (const id of ids) await store.put(id, Readable.from([Buffer.from(id)]));
+    // Bytes without a receipt (a crash before the receipt was written) are not a held blob.
+    const orphan = randomUUID();
+    await store.put(orphan, Readable.from(['orphan']));
+    await rm(`${store.blobPath(orphan)}.json`);
+    const listed = await listAll(store);
+    expect(listed.map((r) => r.id).sort()).toEqual([...ids].sort());
+    expect(await store.get(orphan)).toBeUndefined();
+  });
+
+  it('rejects a wrong SHA-256 with IntegrityError and leaves nothing behind', async () => {
+    const id = randomUUID();
+    const put = store.put(id, Readable.from([content]), { expectedSha256: sha256('something else') });
+    await expect(put).rejects.toBeInstanceOf(IntegrityError);
+    expect(await filesUnder(join(root, 'blobs'))).toEqual([]);
+    expect(await filesUnder(store.tmpDir)).toEqual([]);
+    expect(await store.get(id)).toBeUndefined();
+  });
+
+  it('rejects a wrong size with IntegrityError and leaves nothing behind', async () => {
+    const put = store.put(randomUUID(), Readable.from([content]), { expectedSize: content.length + 1 });
+    await expect(put).rejects.toBeInstanceOf(IntegrityError);
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('rejects more than maxBytes with TooLargeError and leaves nothing behind', async () => {
+    const chunks = [Buffer.alloc(1000, 1), Buffer.alloc(1000, 2), Buffer.alloc(1000, 3)];
+    const put = store.put(randomUUID(), Readable.from(chunks), { maxBytes: 2500 });
+    await expect(put).rejects.toBeInstanceOf(TooLargeError);
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('accepts exactly maxBytes', async () => {
+    const record = await store.put(randomUUID(), Readable.from([Buffer.alloc(2500)]), { maxBytes: 2500 });
+    expect(record.size).toBe(2500);
+  });
+
+  it('leaves nothing behind when the source fails midway', async () => {
+    await expect(store.put(randomUUID(), failingSource())).rejects.toThrow('connection reset');
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('finds a corrupted byte on verify, and a truncated blob on get', async () => {
+    const id = randomUUID();
+    await store.put(id, Readable.from([content]));
+    const handle = await open(store.blobPath(id), 'r+');
+    await handle.write(Buffer.from('J'), 0, 1, 0);
+    await handle.close();
+    expect(await store.get(id)).toBeDefined();
+    expect(await store.verify(id)).toBe(false);
+
+    await writeFile(store.blobPath(id), content.subarray(0, 5));
+    expect(await store.get(id)).toBeUndefined();
+  });
+
+  it('refuses an id that is not a UUID', async () => {
+    expect(() => store.blobPath('../../etc/passwd')).toThrow();
+    await expect(store.put('../escape', Readable.from([content]))).rejects.toThrow();
+    expect(await filesUnder(root)).toEqual([]);
+  });
+
+  it('sweeps only temporary files older than the given age', async () => {
+    const old = join(store.tmpDir, `${randomUUID()}.part`);
+    const fresh = join(store.tmpDir, `${randomUUID()}.part`);
+    await writeFile(old, 'left by a crash');
+    await writeFile(fresh, 'a copy in progress');
+    const twoMinutesAgo = new Date(Date.now() - 120_000);
+    await utimes(old, twoMinutesAgo, twoMinutesAgo);
+
+    expect(await store.sweepTemporary(60_000)).toBe(1);
+    await expect(stat(old)).rejects.toThrow();
+    expect((await stat(fresh)).isFile()).toBe(true);
+  });
+
+  it('sweeps stale temporary files on open', async () => {
+    const old = join(store.tmpDir, `${randomUUID()}.part`);
+    await writeFile(old, 'left by a crash');
+    const longAgo = new Date(Date.now() - 3_600_000);
+    await utimes(old, longAgo, longAgo);
+    await new BlobStore(root).open();
+    expect(await filesUnder(store.tmpDir)).toEqual([]);
+  });
+});

@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { ConfigError, env, parseConfig } from '../../shared/src/config.ts';
+
+const schema = z.object({
+  PORT: env.port(8080),
+  DFR_NODE_ID: env.nodeId(),
+  DFR_NODES: env.nodeList('node1,node2,node3'),
+  DFR_AMQP_URL: env.amqpUrl(),
+  DFR_PREFETCH: env.positiveInt(4),
+  DFR_PUBLIC_URL: env.url(),
+  DFR_DATA_DIR: env.string('./data'),
+});
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseConfig', () => {
+  it('applies defaults, treating empty strings as unset', () => {
+    expect(parseConfig(schema, { DFR_NODE_ID: 'node1', PORT: '', DFR_AMQP_URL: '', DFR_NODES: '' })).toEqual({
+      PORT: 8080,
+      DFR_NODE_ID: 'node1',
+      DFR_NODES: ['node1', 'node2', 'node3'],
+      DFR_AMQP_URL: undefined,
+      DFR_PREFETCH: 4,
+      DFR_PUBLIC_URL: undefined,
+      DFR_DATA_DIR: './data',
+    });
+  });
+
+  it('coerces numbers and splits node lists', () => {
+    const config = parseConfig(schema, {
+      PORT: '0',
+      DFR_NODE_ID: 'node_7',
+      DFR_NODES: ' a, b ,c,',
+      DFR_AMQP_URL: 'amqps://user:pw@rabbit:5671/vhost',
+      DFR_PREFETCH: '16',
+      DFR_PUBLIC_URL: 'http://node7:9000',
+    });
+    expect(config).toMatchObject({
+      PORT: 0,
+      DFR_NODES: ['a', 'b', 'c'],
+      DFR_AMQP_URL: 'amqps://user:pw@rabbit:5671/vhost',
+      DFR_PREFETCH: 16,
+    });
+  });
+
+  it('names every bad variable in one ConfigError', () => {
+    const error = configError(() =>
+      parseConfig(schema, {
+        PORT: '70000',
+        DFR_NODE_ID: '../node1',
+        DFR_NODES: 'node1,node1',
+        DFR_AMQP_URL: 'http://rabbit:5672',
+        DFR_PREFETCH: '0',
+        DFR_PUBLIC_URL: 'not a url',
+      }),
+    );
+    const variables = error.problems.map((problem) => problem.split(':')[0]);
+    expect(new Set(variables)).toEqual(
+      new Set(['PORT', 'DFR_NODE_ID', 'DFR_NODES', 'DFR_AMQP_URL', 'DFR_PREFETCH', 'DFR_PUBLIC_URL']),
+    );
+    for (const variable of variables) expect(error.message).toContain(variable);
+    expect(error.message).toContain('must be an amqp:// or amqps:// URL');
+  });
+
+  it('names a missing required variable', () => {
+    const error = configError(() => parseConfig(schema, {}));
+    expect(error.problems).toHaveLength(1);
+    expect(error.problems[0]).toMatch(/^DFR_NODE_ID: /);
+  });
+
+  it('rejects node ids that are not letters, digits, - or _', () => {
+    const error = configError(() => parseConfig(schema, { DFR_NODE_ID: 'n', DFR_NODES: 'node1,no de' }));
+    expect(error.problems).toEqual([expect.stringMatching(/^DFR_NODES\.1: node ids must be/)]);
+  });
+});

@@ -1,0 +1,38 @@
+import { defineConfig } from 'vitest/config';
+
+/** Tiers that talk to RabbitMQ get one broker per run (see test/support/rabbit-global-setup.ts). */
+const rabbitGlobalSetup = './test/support/rabbit-global-setup.ts';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: [rabbitGlobalSetup],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          // Two cores and one shared broker: timing-sensitive suites run one file at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: [rabbitGlobalSetup],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
