@@ -1,6 +1,8 @@
+import { spawn } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { once } from 'node:events';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { text } from 'node:stream/consumers';
@@ -135,25 +137,40 @@ describe('BlobStore', () => {
     expect(await filesUnder(root)).toEqual([]);
   });
 
-  it('sweeps only temporary files older than the given age', async () => {
-    const old = join(store.tmpDir, `${randomUUID()}.part`);
-    const fresh = join(store.tmpDir, `${randomUUID()}.part`);
-    await writeFile(old, 'left by a crash');
-    await writeFile(fresh, 'a copy in progress');
+  it("sweeps a dead writer's temporary folder at once, a live-looking one only when old", async () => {
+    const tmpRoot = join(root, '.tmp');
+    const dead = join(tmpRoot, `${hostname()}~${await exitedPid()}~dead`);
+    const otherHostFresh = join(tmpRoot, 'elsewhere~1~fresh');
+    const otherHostOld = join(tmpRoot, 'elsewhere~2~old');
+    for (const dir of [dead, otherHostFresh, otherHostOld]) {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, `${randomUUID()}.part`), 'left by a crash');
+    }
     const twoMinutesAgo = new Date(Date.now() - 120_000);
-    await utimes(old, twoMinutesAgo, twoMinutesAgo);
+    await utimes(otherHostOld, twoMinutesAgo, twoMinutesAgo);
+    await writeFile(join(store.tmpDir, 'mine.part'), 'a copy in progress');
 
-    expect(await store.sweepTemporary(60_000)).toBe(1);
-    await expect(stat(old)).rejects.toThrow();
-    expect((await stat(fresh)).isFile()).toBe(true);
+    expect(await store.sweepTemporary(60_000)).toBe(2);
+    await expect(stat(dead)).rejects.toThrow();
+    await expect(stat(otherHostOld)).rejects.toThrow();
+    expect((await stat(otherHostFresh)).isDirectory()).toBe(true);
+    expect((await stat(join(store.tmpDir, 'mine.part'))).isFile()).toBe(true);
   });
 
-  it('sweeps stale temporary files on open', async () => {
-    const old = join(store.tmpDir, `${randomUUID()}.part`);
-    await writeFile(old, 'left by a crash');
-    const longAgo = new Date(Date.now() - 3_600_000);
-    await utimes(old, longAgo, longAgo);
-    await new BlobStore(root).open();
-    expect(await filesUnder(store.tmpDir)).toEqual([]);
+  it('sweeps what a killed process left on open, but not the folder of another open store', async () => {
+    const crashed = join(root, '.tmp', `${hostname()}~${await exitedPid()}~gone`);
+    await mkdir(crashed, { recursive: true });
+    await writeFile(join(crashed, `${randomUUID()}.part`), 'left by a crash');
+    const second = new BlobStore(root);
+    await second.open();
+    await expect(stat(crashed)).rejects.toThrow();
+    expect((await stat(store.tmpDir)).isDirectory()).toBe(true);
   });
 });
+
+/** The pid of a process that has exited, so no live process owns it. */
+async function exitedPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '0']);
+  await once(child, 'exit');
+  return child.pid ?? 999_999;
+}

@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { z } from 'zod';
@@ -7,6 +9,32 @@ import { FileId, Sha256, Size, Timestamp } from '../messages/common.ts';
 import { writeAtomically, writeFileAtomically } from './atomic-write.ts';
 import { hashFile } from './hash-file.ts';
 import { pathInside } from './safe-path.ts';
+
+const TMP_SEPARATOR = '~';
+
+/** Temporary folders of the stores open in this process. */
+const liveTmpFolders = new Set<string>();
+
+function ownTmpFolderName(): string {
+  const name = [hostname(), process.pid, randomBytes(4).toString('hex')].join(TMP_SEPARATOR);
+  liveTmpFolders.add(name);
+  return name;
+}
+
+/** True when a temporary folder's name says it belongs to a process of this host that is gone. */
+function ownerIsDead(folder: string): boolean {
+  const [host, pidText] = folder.split(TMP_SEPARATOR);
+  const pid = Number(pidText);
+  if (host !== hostname() || !Number.isInteger(pid) || pid <= 0) return false;
+  // Our pid but no store of ours: a previous life of this process (pid 1 in a container).
+  if (pid === process.pid) return !liveTmpFolders.has(folder);
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
 
 /** A temporary file untouched this long belongs to no live copy. */
 export const STALE_TMP_MS = 60_000;
@@ -33,14 +61,17 @@ export interface PutOptions {
  * `<id>.json` beside it its receipt (id, size, SHA-256, time, name). A blob counts as held only
  * once its receipt exists, and the receipt is written after the verified blob was renamed into
  * place, so a crash at any point leaves either a complete file or something that is ignored.
- * Temporary files live in `.tmp/` and are swept at start.
+ * Temporary files live in `.tmp/<writer>/` and are swept at start.
  */
 export class BlobStore {
+  /** This process's own folder for temporary files, inside `.tmp/`. */
   readonly tmpDir: string;
+  private readonly tmpRoot: string;
   private readonly blobsDir: string;
 
   constructor(readonly root: string) {
-    this.tmpDir = join(root, '.tmp');
+    this.tmpRoot = join(root, '.tmp');
+    this.tmpDir = join(this.tmpRoot, ownTmpFolderName());
     this.blobsDir = join(root, 'blobs');
   }
 
@@ -52,17 +83,21 @@ export class BlobStore {
   }
 
   /**
-   * Removes temporary files untouched for olderThanMs; returns how many. Several workers may
-   * share a store, so a fresh temporary file may belong to a live copy and is left alone (a
-   * writing copy touches its file with every chunk).
+   * Removes what dead writers left in `.tmp/`; returns how many entries went. Several processes
+   * may share a store, each writing in its own `<host>~<pid>~<nonce>` folder: a folder of a
+   * process of this host that no longer runs goes at once, anything else once untouched for
+   * olderThanMs (a writing copy touches its folder with every file it creates).
    */
   async sweepTemporary(olderThanMs: number): Promise<number> {
-    const entries = await readdir(this.tmpDir).catch(() => [] as string[]);
+    const entries = await readdir(this.tmpRoot).catch(() => [] as string[]);
     let removed = 0;
     for (const entry of entries) {
-      const path = join(this.tmpDir, entry);
+      const path = join(this.tmpRoot, entry);
+      if (path === this.tmpDir) continue;
       const info = await stat(path).catch(() => undefined);
-      if (info && Date.now() - info.mtimeMs >= olderThanMs) {
+      if (!info) continue;
+      const dead = ownerIsDead(entry);
+      if (dead || Date.now() - info.mtimeMs >= olderThanMs) {
         await rm(path, { force: true, recursive: true });
         removed += 1;
       }
