@@ -28,6 +28,8 @@ const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
 export const env = {
   port: (fallback: number) =>
     z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).default(fallback)),
+  nonNegativeInt: (fallback: number) =>
+    z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(fallback)),
   positiveInt: (fallback: number) =>
     z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
   string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),

@@ -14,6 +14,7 @@ const AllInOneEnv = IngestEnv.extend({
   DFR_NODE_PORT: env.port(9001),
   DFR_PREFETCH: env.positiveInt(4),
   DFR_HEARTBEAT_INTERVAL_MS: env.positiveInt(5_000),
+  DFR_SCRUB_INTERVAL_MS: env.nonNegativeInt(86_400_000),
 });
 
 const logger = createLogger({ service: 'all-in-one' });
@@ -40,6 +41,7 @@ await runMain(
           prefetch: e.DFR_PREFETCH,
           deliveryLimit: config.deliveryLimit,
           heartbeatIntervalMs: e.DFR_HEARTBEAT_INTERVAL_MS,
+          scrubIntervalMs: e.DFR_SCRUB_INTERVAL_MS,
           idleTimeoutMs: config.idleTimeoutMs,
         },
         broker,

@@ -37,6 +37,12 @@ export async function startIngest(
   const registry = new NodeRegistry(config.nodes, NODE_STALE_AFTER_MS);
   const names = topologyNames(config.amqpPrefix);
   let publicUrl = config.publicUrl;
+  const topology = replicationTopology({
+    prefix: config.amqpPrefix,
+    nodes: config.nodes,
+    ingestEvents: true,
+    deliveryLimit: config.deliveryLimit,
+  });
   const replication = new Replication({
     broker,
     metadata,
@@ -44,15 +50,9 @@ export async function startIngest(
     names,
     logger,
     sourceBaseUrl: () => publicUrl ?? `http://127.0.0.1:${config.port}`,
+    redeclareTopology: () => broker.assertTopology(topology),
   });
-  await broker.assertTopology(
-    replicationTopology({
-      prefix: config.amqpPrefix,
-      nodes: config.nodes,
-      ingestEvents: true,
-      deliveryLimit: config.deliveryLimit,
-    }),
-  );
+  await broker.assertTopology(topology);
   const consumer: Consumer = await broker.consume(names.ingestEventsQueue, replication.handleEvent, {
     prefetch: 64,
   });
@@ -78,7 +78,7 @@ export async function startIngest(
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await reconciler.stop();
-      await consumer.close();
+      await consumer.close({ drainTimeoutMs: 5_000 });
       metadata.close();
     },
   };

@@ -55,6 +55,8 @@ export interface MetadataStore {
   listFiles(limit: number, cursor?: string): { files: FileStatus[]; next: string | null };
   recordStored(report: StoredReport): StoredOutcome;
   recordFailed(fileId: string, node: string, reason: string): boolean;
+  /** A node lost its copy: the replica is owed again (pending, due at once). False if untracked. */
+  recordLost(fileId: string, node: string, reason: string): boolean;
   /** A node dropped its copy: forget the replica, and the file once no copy is left to delete. */
   recordDeleted(fileId: string, node: string): void;
   /** Marks a file deleted; returns the nodes that must drop their copies, or undefined if unknown. */

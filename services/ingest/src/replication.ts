@@ -1,5 +1,10 @@
 import { EventEmitter } from 'node:events';
-import type { Broker, Delivery, Disposition } from '../../../shared/src/broker/broker.ts';
+import {
+  type Broker,
+  BrokerError,
+  type Delivery,
+  type Disposition,
+} from '../../../shared/src/broker/broker.ts';
 import type { TopologyNames } from '../../../shared/src/broker/topology.ts';
 import { errorMessage } from '../../../shared/src/errors.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
@@ -20,6 +25,8 @@ export interface ReplicationDeps {
   logger: Logger;
   /** Base URL workers pull blobs from (`<url>/internal/blobs/<id>`). */
   sourceBaseUrl: () => string;
+  /** Declares the topology again, for when a queue vanished under a live connection. */
+  redeclareTopology: () => Promise<void>;
 }
 
 /**
@@ -60,6 +67,13 @@ export class Replication {
         { fileId: command.file.id, node: command.node, err: errorMessage(err) },
         `could not publish ${message.type}; the reconciler will retry`,
       );
+      if (err instanceof BrokerError && err.code === 'UNROUTABLE') {
+        await this.deps
+          .redeclareTopology()
+          .catch((declareErr) =>
+            logger.warn({ err: errorMessage(declareErr) }, 'could not declare the topology again'),
+          );
+      }
       return false;
     }
   }
@@ -105,6 +119,17 @@ export class Replication {
         if (metadata.recordFailed(event.fileId, event.node, event.reason)) {
           log.warn({ fileId: event.fileId, node: event.node, reason: event.reason }, 'replica failed');
           this.changes.emit(event.fileId);
+        }
+        break;
+      case 'ReplicaLost':
+        if (metadata.recordLost(event.fileId, event.node, event.reason)) {
+          log.warn(
+            { fileId: event.fileId, node: event.node, reason: event.reason },
+            'replica lost; sending it again',
+          );
+          this.changes.emit(event.fileId);
+          const file = metadata.getFile(event.fileId);
+          if (file) await this.publish({ kind: 'replicate', file, node: event.node });
         }
         break;
       case 'ReplicaDeleted':

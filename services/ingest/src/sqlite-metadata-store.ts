@@ -94,6 +94,9 @@ export class SqliteMetadataStore implements MetadataStore {
       markFailed: this.db.prepare(
         "UPDATE replicas SET state = 'failed', reason = ? WHERE file_id = ? AND node = ? AND state = 'pending'",
       ),
+      markLost: this.db.prepare(
+        "UPDATE replicas SET state = 'pending', sha256 = NULL, size = NULL, stored_at = NULL, reason = ?, published_at = 0 WHERE file_id = ? AND node = ? AND state IN ('stored', 'failed', 'pending')",
+      ),
       deleteReplica: this.db.prepare(
         "DELETE FROM replicas WHERE file_id = ? AND node = ? AND state = 'deleting'",
       ),
@@ -147,6 +150,10 @@ export class SqliteMetadataStore implements MetadataStore {
 
   recordFailed(fileId: string, node: string, reason: string): boolean {
     return this.statements.markFailed.run(reason, fileId, node).changes > 0;
+  }
+
+  recordLost(fileId: string, node: string, reason: string): boolean {
+    return this.statements.markLost.run(reason, fileId, node).changes > 0;
   }
 
   recordDeleted(fileId: string, node: string): void {

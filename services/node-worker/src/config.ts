@@ -14,6 +14,7 @@ export const WorkerEnv = z.object({
   DFR_PREFETCH: env.positiveInt(4),
   DFR_DELIVERY_LIMIT: env.positiveInt(10),
   DFR_HEARTBEAT_INTERVAL_MS: env.positiveInt(5_000),
+  DFR_SCRUB_INTERVAL_MS: env.nonNegativeInt(86_400_000),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
@@ -33,6 +34,8 @@ export interface WorkerConfig {
   /** Must equal ingest's: both declare the node queue, and RabbitMQ refuses differing arguments. */
   deliveryLimit: number;
   heartbeatIntervalMs: number;
+  /** Re-hash the whole store this often; 0 = only on demand. */
+  scrubIntervalMs: number;
   idleTimeoutMs: number;
 }
 
@@ -48,6 +51,7 @@ export function workerConfig(e: WorkerEnv): WorkerConfig {
     prefetch: e.DFR_PREFETCH,
     deliveryLimit: e.DFR_DELIVERY_LIMIT,
     heartbeatIntervalMs: e.DFR_HEARTBEAT_INTERVAL_MS,
+    scrubIntervalMs: e.DFR_SCRUB_INTERVAL_MS,
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
   };
 }

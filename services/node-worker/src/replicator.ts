@@ -1,9 +1,10 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, Delivery, Disposition } from '../../../shared/src/broker/broker.ts';
 import { EventKeys, type TopologyNames } from '../../../shared/src/broker/topology.ts';
 import { errorMessage } from '../../../shared/src/errors.ts';
+import { faultEnabled, throttle } from '../../../shared/src/faults.ts';
 import type { BlobRecord, BlobStore } from '../../../shared/src/fs/blob-store.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import {
@@ -27,6 +28,8 @@ export interface ReplicatorDeps {
   /** Backoff before a failed attempt is handed back (grows with the attempt number). */
   retryBaseDelayMs?: number;
 }
+
+const SLOW_COPY_CHUNK_DELAY_MS = 50;
 
 /** The source answered that it has no such file (deleted meanwhile): retrying cannot help. */
 class SourceGone extends Error {}
@@ -89,7 +92,9 @@ export class Replicator {
       await response.body?.cancel();
       throw new Error(`source answered ${response.status}`);
     }
-    return this.deps.store.put(command.fileId, Readable.fromWeb(response.body as ReadableStream), {
+    let body: Readable = Readable.fromWeb(response.body as ReadableStream);
+    if (faultEnabled('slow-copy')) body = pipeline(body, throttle(SLOW_COPY_CHUNK_DELAY_MS), () => undefined);
+    return this.deps.store.put(command.fileId, body, {
       expectedSha256: command.sha256,
       expectedSize: command.size,
       ...(command.name !== undefined ? { name: command.name } : {}),

@@ -11,12 +11,17 @@ import { createWorkerApp } from './app.ts';
 import type { WorkerConfig } from './config.ts';
 import { startHeartbeat } from './heartbeat.ts';
 import { Replicator } from './replicator.ts';
+import { Scrubber } from './scrubber.ts';
+
+/** How long a stopping worker lets copies under way finish. */
+const SHUTDOWN_DRAIN_MS = 10_000;
 
 export interface RunningWorker {
   url: string;
   port: number;
   workerId: string;
   server: Server;
+  scrubber: Scrubber;
   /** Stops consuming (unfinished copies go back to the queue), then closes the HTTP server. */
   stop(): Promise<void>;
 }
@@ -63,6 +68,8 @@ export async function startWorker(
     clusterToken: config.clusterToken,
     deliveryLimit: config.deliveryLimit,
   });
+  const scrubber = new Scrubber({ nodeId: config.nodeId, store, broker, names, logger });
+  scrubber.start(config.scrubIntervalMs);
   const consumer = await broker.consume(names.nodeQueue(config.nodeId), replicator.handle, {
     prefetch: config.prefetch,
   });
@@ -81,11 +88,14 @@ export async function startWorker(
     port,
     workerId,
     server,
+    scrubber,
     async stop() {
       heartbeat.stop();
+      scrubber.stop();
       clearInterval(sweeper);
-      // Unacknowledged copies return to the queue; their temporary files are swept later.
-      await consumer.close();
+      // Copies under way may finish; what is still unsettled then returns to the queue, and
+      // its temporary file is swept by the next worker to open the store.
+      await consumer.close({ drainTimeoutMs: SHUTDOWN_DRAIN_MS });
       server.closeIdleConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -25,6 +25,10 @@ interface ConsumerRecord {
   handler: DeliveryHandler;
   prefetch: number;
   channel: Channel | undefined;
+  consumerTag: string | undefined;
+  /** Deliveries being handled right now. */
+  inFlight: Set<Promise<void>>;
+  /** Closed or closing: take no new deliveries and do not consume again. */
   closed: boolean;
 }
 
@@ -75,7 +79,8 @@ export class AmqpBroker implements Broker {
   }
 
   async assertTopology(topology: Topology): Promise<void> {
-    this.topologies.push(topology);
+    const key = JSON.stringify(topology);
+    if (!this.topologies.some((known) => JSON.stringify(known) === key)) this.topologies.push(topology);
     if (this.model) await this.declare(this.model, topology);
   }
 
@@ -118,15 +123,21 @@ export class AmqpBroker implements Broker {
       handler,
       prefetch: options.prefetch,
       channel: undefined,
+      consumerTag: undefined,
+      inFlight: new Set(),
       closed: false,
     };
     this.consumers.add(record);
     if (this.model) await this.startConsumer(this.model, record);
     return {
-      close: async () => {
+      close: async ({ drainTimeoutMs = 0 } = {}) => {
         record.closed = true;
         this.consumers.delete(record);
         const channel = record.channel;
+        if (channel && record.consumerTag) await channel.cancel(record.consumerTag).catch(() => undefined);
+        if (drainTimeoutMs > 0 && record.inFlight.size > 0) {
+          await Promise.race([Promise.allSettled([...record.inFlight]), delay(drainTimeoutMs)]);
+        }
         record.channel = undefined;
         // Closing the channel (not just cancelling) hands unacknowledged deliveries back at once.
         await channel?.close().catch(() => undefined);
@@ -159,7 +170,7 @@ export class AmqpBroker implements Broker {
       model = await amqp.connect(this.options.url, { timeout: 5000 });
       model.on('error', (err: Error) => log.warn({ err: err.message }, 'RabbitMQ connection error'));
       model.on('close', () => this.onConnectionLost(model as ChannelModel));
-      for (const topology of this.topologies) await this.declare(model, topology);
+      await this.declareAll(model);
       const publishChannel = await this.openPublishChannel(model);
       this.model = model;
       for (const record of this.consumers) await this.startConsumer(model, record);
@@ -281,19 +292,40 @@ export class AmqpBroker implements Broker {
       if (!record.closed && this.model === model) {
         this.options.logger.warn({ queue: record.queue }, 'consumer channel closed; consuming again');
         setTimeout(() => {
-          if (this.model === model && !record.channel) {
-            this.startConsumer(model, record).catch((err) =>
-              this.options.logger.error({ err: errorMessage(err), queue: record.queue }, 'cannot consume again'),
-            );
+          if (this.model === model && !record.channel && !record.closed) {
+            // The queue may be gone (deleted by hand): declare everything again first.
+            this.declareAll(model)
+              .then(() => this.startConsumer(model, record))
+              .catch((err) =>
+                this.options.logger.error(
+                  { err: errorMessage(err), queue: record.queue },
+                  'cannot consume again',
+                ),
+              );
           }
         }, 500).unref();
       }
     });
     await channel.prefetch(record.prefetch);
     record.channel = channel;
-    await channel.consume(record.queue, (message) => {
-      if (message) void this.handle(record, channel, message);
+    const { consumerTag } = await channel.consume(record.queue, (message) => {
+      if (message === null) {
+        // The broker cancelled the consumer (its queue was deleted); the close handler consumes again.
+        this.options.logger.warn({ queue: record.queue }, 'consumer cancelled by RabbitMQ');
+        void channel.close().catch(() => undefined);
+        return;
+      }
+      // Deliveries still arriving after a cancel stay unacknowledged and return with the channel.
+      if (record.closed) return;
+      const handling = this.handle(record, channel, message);
+      record.inFlight.add(handling);
+      void handling.finally(() => record.inFlight.delete(handling));
     });
+    record.consumerTag = consumerTag;
+  }
+
+  private async declareAll(model: ChannelModel): Promise<void> {
+    for (const topology of this.topologies) await this.declare(model, topology);
   }
 
   private async handle(record: ConsumerRecord, channel: Channel, message: ConsumeMessage): Promise<void> {
@@ -336,4 +368,8 @@ function queueArguments(queue: QueueSpec): Record<string, unknown> {
 
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

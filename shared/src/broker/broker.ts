@@ -37,7 +37,11 @@ export interface PublishOptions {
 
 /** A running consumer; closing it hands its unacknowledged deliveries back to the queue. */
 export interface Consumer {
-  close(): Promise<void>;
+  /**
+   * Stops taking deliveries, waits up to `drainTimeoutMs` (default 0) for the deliveries being
+   * handled to settle, then hands back whatever is still unsettled.
+   */
+  close(options?: { drainTimeoutMs?: number }): Promise<void>;
 }
 
 /**

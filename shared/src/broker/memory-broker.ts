@@ -112,10 +112,15 @@ export class MemoryBroker implements Broker {
     queue.consumers.push(state);
     this.scheduleDispatch(queue);
     return {
-      close: async () => {
+      close: async ({ drainTimeoutMs = 0 } = {}) => {
         if (state.closed) return;
-        state.closed = true;
+        // Out of the rotation first, so no new delivery arrives while the current ones settle.
         queue.consumers = queue.consumers.filter((c) => c !== state);
+        const deadline = Date.now() + drainTimeoutMs;
+        while (state.inFlight.size > 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        state.closed = true;
         for (const message of state.inFlight) this.returnToQueue(queue, message);
         state.inFlight.clear();
         this.scheduleDispatch(queue);

@@ -43,6 +43,7 @@ export function topologyNames(prefix: string): TopologyNames {
 export const EventKeys = {
   replicaStored: 'replica.stored',
   replicaFailed: 'replica.failed',
+  replicaLost: 'replica.lost',
   replicaDeleted: 'replica.deleted',
   nodeHeartbeat: 'node.heartbeat',
 } as const;

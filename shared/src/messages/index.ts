@@ -3,10 +3,19 @@ import { DeleteFile } from './delete-file.ts';
 import { NodeHeartbeat } from './node-heartbeat.ts';
 import { ReplicaDeleted } from './replica-deleted.ts';
 import { ReplicaFailed } from './replica-failed.ts';
+import { ReplicaLost } from './replica-lost.ts';
 import { ReplicaStored } from './replica-stored.ts';
 import { ReplicateFile } from './replicate-file.ts';
 
-export { DeleteFile, NodeHeartbeat, ReplicaDeleted, ReplicaFailed, ReplicaStored, ReplicateFile };
+export {
+  DeleteFile,
+  NodeHeartbeat,
+  ReplicaDeleted,
+  ReplicaFailed,
+  ReplicaLost,
+  ReplicaStored,
+  ReplicateFile,
+};
 
 /** What a node's queue carries. */
 export const NodeCommand = z.discriminatedUnion('type', [ReplicateFile, DeleteFile]);
@@ -16,6 +25,7 @@ export type NodeCommand = z.infer<typeof NodeCommand>;
 export const ClusterEvent = z.discriminatedUnion('type', [
   ReplicaStored,
   ReplicaFailed,
+  ReplicaLost,
   ReplicaDeleted,
   NodeHeartbeat,
 ]);
