@@ -27,6 +27,7 @@ export interface PrivateRabbit {
 export async function canRunPrivateRabbit(): Promise<boolean> {
   try {
     await run(`${BIN}/rabbitmqctl`, ['version'], {
+      cwd: tmpdir(),
       timeout: 30_000,
       env: { ...process.env, HOME: tmpdir() },
     });
