@@ -267,6 +267,43 @@ export function brokerContract(name: string, makeBroker: BrokerFactory): void {
       expect(held).toHaveLength(1);
     });
 
+    it('close with a drain lets a delivery under way settle, and takes no new one meanwhile', async () => {
+      const queue = names.nodeQueue('node1');
+      const started: Delivery[] = [];
+      const release = deferred<Disposition>();
+      const draining = await consume(queue, async (d) => {
+        started.push(d);
+        return release.promise;
+      });
+      await publish('node1', 'under-way');
+      await waitFor(() => started.length === 1, WAIT_MS, 'the delivery to start');
+
+      const closed = draining.close({ drainTimeoutMs: WAIT_MS });
+      await sleep(QUIET_MS);
+      await publish('node1', 'after-close');
+      await sleep(QUIET_MS);
+      release.resolve('ack');
+      await closed;
+      expect(idsOf(started)).toEqual(['under-way']);
+
+      const later = await record(queue);
+      await waitFor(() => later.length === 1, WAIT_MS, 'the message published during the drain');
+      await sleep(QUIET_MS);
+      expect(idsOf(later)).toEqual(['after-close']);
+      expect(later[0]?.redelivered).toBe(false);
+    });
+
+    it('close with a drain that times out hands the unsettled delivery back', async () => {
+      const queue = names.nodeQueue('node1');
+      const stuck = await consume(queue, () => new Promise<Disposition>(() => undefined));
+      await publish('node1', 'stuck');
+      await sleep(QUIET_MS);
+      await stuck.close({ drainTimeoutMs: 200 });
+      const later = await record(queue);
+      await waitFor(() => later.length === 1, WAIT_MS, 'the redelivery');
+      expect(later[0]).toMatchObject({ messageId: 'stuck', redelivered: true });
+    });
+
     it('prefetch bounds the unacked deliveries each consumer holds; consumers of one queue compete', async () => {
       const queue = names.nodeQueue('node1');
       const prefetch = 2;
