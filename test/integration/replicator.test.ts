@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Replicator } from '../../services/node-worker/src/replicator.ts';
+import type { Consumer } from '../../shared/src/broker/broker.ts';
+import { MemoryBroker } from '../../shared/src/broker/memory-broker.ts';
+import { replicationTopology, topologyNames } from '../../shared/src/broker/topology.ts';
+import { BlobStore } from '../../shared/src/fs/blob-store.ts';
+import { silentLogger } from '../../shared/src/logger.ts';
+import { ClusterEvent, parseMessage } from '../../shared/src/messages/index.ts';
+import { sha256 } from '../support/http.ts';
+import { freePort } from '../support/private-rabbit.ts';
+import { sleep, waitFor } from '../support/wait-for.ts';
+
+const DELIVERY_LIMIT = 3;
+const names = topologyNames('t');
+
+/** A node's command handling against a real HTTP source and a real store, on the embedded broker. */
+describe('Replicator: retries, failures and idempotence', () => {
+  let broker: MemoryBroker;
+  let dir: string;
+  let store: BlobStore;
+  let events: ClusterEvent[];
+  let consumers: Consumer[];
+  let source: Server;
+  let sourceUrl: string;
+  let sourceRequests: number;
+  /** What the source answers: the bytes, or a status code. */
+  let serve: Buffer | number;
+
+  beforeEach(async () => {
+    broker = new MemoryBroker();
+    await broker.assertTopology(
+      replicationTopology({ prefix: 't', nodes: ['n1'], ingestEvents: true, deliveryLimit: DELIVERY_LIMIT }),
+    );
+    dir = await mkdtemp(join(tmpdir(), 'dfr-replicator-'));
+    store = new BlobStore(dir);
+    await store.open();
+    events = [];
+    sourceRequests = 0;
+    serve = Buffer.from('the bytes');
+    source = createServer((_req, res) => {
+      sourceRequests += 1;
+      if (typeof serve === 'number') res.writeHead(serve).end();
+      else res.writeHead(200, { 'content-length': serve.length }).end(serve);
+    });
+    await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
+    sourceUrl = `http://127.0.0.1:${(source.address() as AddressInfo).port}/blob`;
+    const replicator = new Replicator({
+      nodeId: 'n1',
+      store,
+      broker,
+      names,
+      logger: silentLogger(),
+      clusterToken: undefined,
+      deliveryLimit: DELIVERY_LIMIT,
+      retryBaseDelayMs: 5,
+    });
+    consumers = [
+      await broker.consume(names.nodeQueue('n1'), replicator.handle, { prefetch: 4 }),
+      await broker.consume(
+        names.ingestEventsQueue,
+        async (d) => {
+          const parsed = parseMessage(ClusterEvent, d.body);
+          if (parsed.ok && parsed.value.type !== 'NodeHeartbeat') events.push(parsed.value);
+          return 'ack';
+        },
+        { prefetch: 10 },
+      ),
+    ];
+  });
+
+  afterEach(async () => {
+    for (const consumer of consumers) await consumer.close();
+    await broker.close();
+    await new Promise((resolve) => source.close(resolve));
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const command = (bytes: Buffer, url = sourceUrl) => ({
+    type: 'ReplicateFile',
+    version: 1,
+    fileId: randomUUID(),
+    node: 'n1',
+    size: bytes.length,
+    sha256: sha256(bytes),
+    sourceUrl: url,
+  });
+  const send = (message: object) =>
+    broker.publish(names.replicateExchange, 'n1', Buffer.from(JSON.stringify(message)));
+  const storeFiles = async () =>
+    (await readdir(dir, { recursive: true })).filter((f) => /\.(part|json)$|[0-9a-f-]{36}$/.test(String(f)));
+
+  it('stores a verified copy and reports it once; a duplicate command only re-reports it', async () => {
+    const bytes = serve as Buffer;
+    const message = command(bytes);
+    await send(message);
+    await waitFor(() => events.length === 1, 5_000, 'ReplicaStored');
+    expect(events[0]).toMatchObject({ type: 'ReplicaStored', fileId: message.fileId, sha256: sha256(bytes) });
+    await send(message);
+    await waitFor(() => events.length === 2, 5_000, 'the second ReplicaStored');
+    expect(sourceRequests).toBe(1);
+    expect(await store.verify(message.fileId)).toBe(true);
+  });
+
+  it('retries an unreachable source with backoff, then reports ReplicaFailed and drops the command', async () => {
+    const message = command(Buffer.from('x'), `http://127.0.0.1:${await freePort()}/gone`);
+    await send(message);
+    await waitFor(() => events.length === 1, 10_000, 'ReplicaFailed');
+    expect(events[0]).toMatchObject({ type: 'ReplicaFailed', fileId: message.fileId, node: 'n1' });
+    await sleep(100);
+    expect(events).toHaveLength(1);
+    expect(broker.depth(names.deadLetterQueue)).toBe(0);
+  });
+
+  it('refuses bytes that do not match the SHA-256 on every attempt and keeps nothing of them', async () => {
+    const message = command(Buffer.from('what ingest stored'));
+    serve = Buffer.from('what ingest stored'.replace('s', 'S'));
+    await send(message);
+    await waitFor(() => events.length === 1, 10_000, 'ReplicaFailed');
+    expect(events[0]).toMatchObject({ type: 'ReplicaFailed', fileId: message.fileId });
+    expect(sourceRequests).toBe(DELIVERY_LIMIT);
+    expect(await store.get(message.fileId)).toBeUndefined();
+    expect(await storeFiles()).toEqual([]);
+  });
+
+  it('gives up at once when the source no longer has the file', async () => {
+    serve = 404;
+    const message = command(Buffer.from('deleted meanwhile'));
+    await send(message);
+    await waitFor(() => events.length === 1, 5_000, 'ReplicaFailed');
+    expect(sourceRequests).toBe(1);
+  });
+
+  it('dead-letters a command for another node and an invalid one', async () => {
+    await send({ ...command(Buffer.from('x')), node: 'n2' });
+    await send({ type: 'ReplicateFile', version: 2 });
+    await waitFor(() => broker.depth(names.deadLetterQueue) === 2, 5_000, 'two dead letters');
+    expect(events).toEqual([]);
+  });
+
+  it('deletes idempotently: a DeleteFile for a file it never had still reports the deletion', async () => {
+    const stored = command(serve as Buffer);
+    await send(stored);
+    await waitFor(() => events.length === 1, 5_000, 'ReplicaStored');
+    for (const fileId of [stored.fileId, stored.fileId, randomUUID()]) {
+      await send({ type: 'DeleteFile', version: 1, fileId, node: 'n1' });
+    }
+    await waitFor(() => events.length === 4, 5_000, 'three ReplicaDeleted');
+    expect(events.slice(1).map((e) => e.type)).toEqual([
+      'ReplicaDeleted',
+      'ReplicaDeleted',
+      'ReplicaDeleted',
+    ]);
+    expect(await store.get(stored.fileId)).toBeUndefined();
+  });
+});
