@@ -9,6 +9,7 @@ import type { Logger } from '../../../shared/src/logger.ts';
 import { createIngestApp } from './app.ts';
 import type { IngestConfig } from './config.ts';
 import { NodeRegistry } from './node-registry.ts';
+import { sweepOrphanBlobs } from './orphan-sweep.ts';
 import { Reconciler } from './reconciler.ts';
 import { Replication } from './replication.ts';
 import { SqliteMetadataStore } from './sqlite-metadata-store.ts';
@@ -69,6 +70,8 @@ export async function startIngest(
   reconciler.start();
   // Commands left unpublished by a previous run go out now rather than after the first interval.
   void replication.republishDue(config.republishAfterMs);
+  // In the background, so start-up time does not grow with the number of files.
+  void sweepOrphanBlobs(blobs, metadata, logger);
 
   return {
     url: `http://127.0.0.1:${port}`,

@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FileRecord } from '../../services/ingest/src/metadata-store.ts';
+import { sweepOrphanBlobs } from '../../services/ingest/src/orphan-sweep.ts';
+import { SqliteMetadataStore } from '../../services/ingest/src/sqlite-metadata-store.ts';
+import { BlobStore } from '../../shared/src/fs/blob-store.ts';
+import { silentLogger } from '../../shared/src/logger.ts';
+
+const NODES = ['node1', 'node2', 'node3'];
+const SHA = 'a'.repeat(64);
+
+describe('SqliteMetadataStore', () => {
+  let dir: string;
+  let store: SqliteMetadataStore;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dfr-meta-'));
+    store = new SqliteMetadataStore(join(dir, 'metadata.db'));
+  });
+
+  afterEach(async () => {
+    store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const file = (overrides: Partial<FileRecord> = {}): FileRecord => ({
+    id: randomUUID(),
+    name: 'a.bin',
+    size: 10,
+    sha256: SHA,
+    createdAt: new Date().toISOString(),
+    ...overrides,
+  });
+  const stored = (f: FileRecord, node: string, sha256 = f.sha256) => ({
+    fileId: f.id,
+    node,
+    sha256,
+    size: f.size,
+    storedAt: new Date().toISOString(),
+  });
+
+  it('counts only replicas whose reported SHA-256 matches, and is idempotent about repeats', () => {
+    const f = file();
+    store.addFile(f, NODES);
+    expect(store.getFile(f.id)).toMatchObject({ replicas: 0, target: 3 });
+    expect(store.recordStored(stored(f, 'node1'))).toBe('stored');
+    expect(store.recordStored(stored(f, 'node1'))).toBe('stored');
+    expect(store.recordStored(stored(f, 'node2', 'b'.repeat(64)))).toBe('mismatch');
+    expect(store.recordStored(stored(f, 'node9'))).toBe('ignored');
+    const status = store.getFile(f.id);
+    expect(status?.replicas).toBe(1);
+    expect(status?.nodes.map((n) => n.state)).toEqual(['stored', 'pending', 'pending']);
+  });
+
+  it('keeps the outbox: pending and deleting replicas are due until published, and again later', () => {
+    const f = file();
+    store.addFile(f, NODES);
+    expect(store.dueCommands(Date.now(), 10)).toHaveLength(3);
+    store.markPublished(f.id, 'node1', Date.now());
+    expect(store.dueCommands(Date.now() - 1000, 10).map((c) => c.node)).toEqual(['node2', 'node3']);
+    store.recordStored(stored(f, 'node2'));
+    expect(store.dueCommands(Date.now() - 1000, 10).map((c) => c.node)).toEqual(['node3']);
+    expect(store.markDeleting(f.id)).toEqual(NODES);
+    const due = store.dueCommands(Date.now(), 10);
+    expect(due.map((c) => [c.kind, c.node])).toEqual(NODES.map((n) => ['delete', n]));
+  });
+
+  it('forgets a deleted file once every node confirmed, and ignores late acks for it', () => {
+    const f = file();
+    store.addFile(f, NODES);
+    store.markDeleting(f.id);
+    expect(store.getFile(f.id)).toBeUndefined();
+    expect(store.markDeleting(f.id)).toBeUndefined();
+    expect(store.recordStored(stored(f, 'node1'))).toBe('ignored');
+    for (const node of NODES) store.recordDeleted(f.id, node);
+    expect(store.dueCommands(Date.now(), 10)).toEqual([]);
+  });
+
+  it('a lost replica is owed again at once; a failed one is not re-sent', () => {
+    const f = file();
+    store.addFile(f, NODES);
+    for (const node of NODES) store.markPublished(f.id, node, Date.now());
+    store.recordStored(stored(f, 'node1'));
+    expect(store.recordFailed(f.id, 'node2', 'disk full')).toBe(true);
+    expect(store.recordLost(f.id, 'node1', 'scrub')).toBe(true);
+    expect(store.getFile(f.id)?.nodes.map((n) => n.state)).toEqual(['pending', 'failed', 'pending']);
+    expect(store.dueCommands(Date.now() - 1000, 10).map((c) => c.node)).toEqual(['node1']);
+  });
+
+  it('lists newest first in pages that neither skip nor repeat', () => {
+    const ids = Array.from({ length: 7 }, () => {
+      const f = file();
+      store.addFile(f, NODES);
+      return f.id;
+    });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = store.listFiles(3, cursor);
+      seen.push(...page.files.map((f) => f.id));
+      cursor = page.next ?? undefined;
+    } while (cursor);
+    expect(seen).toEqual([...ids].reverse());
+  });
+
+  it('survives reopening: what was committed is there', () => {
+    const f = file();
+    store.addFile(f, NODES);
+    store.close();
+    store = new SqliteMetadataStore(join(dir, 'metadata.db'));
+    expect(store.getFile(f.id)?.id).toBe(f.id);
+  });
+
+  it('the orphan sweep removes main copies no file owns, and keeps the others', async () => {
+    const blobs = new BlobStore(join(dir, 'data'));
+    await blobs.open();
+    const owned = await blobs.put(randomUUID(), Readable.from([Buffer.from('owned')]));
+    store.addFile(file({ id: owned.id, sha256: owned.sha256, size: owned.size }), NODES);
+    const orphan = await blobs.put(randomUUID(), Readable.from([Buffer.from('never committed')]));
+    expect(await sweepOrphanBlobs(blobs, store, silentLogger(), 0)).toBe(1);
+    expect(await blobs.get(orphan.id)).toBeUndefined();
+    expect(await blobs.get(owned.id)).toBeDefined();
+  });
+});
