@@ -137,6 +137,20 @@ describe('BlobStore', () => {
     expect(await filesUnder(root)).toEqual([]);
   });
 
+  it('notes a copy marked lost until the loss is forgotten; a new copy clears the note', async () => {
+    const id = randomUUID();
+    await store.put(id, Readable.from([content]));
+    await store.markLost(id, 'bit rot');
+    expect(await store.get(id)).toBeUndefined();
+    expect(await store.lost()).toEqual([{ id, reason: 'bit rot' }]);
+    await store.put(id, Readable.from([content]));
+    expect(await store.lost()).toEqual([]);
+    await store.markLost(id, 'again');
+    await store.forgetLost(id);
+    expect(await store.lost()).toEqual([]);
+    expect(await listAll(store)).toEqual([]);
+  });
+
   it("sweeps a dead writer's temporary folder at once, a live-looking one only when old", async () => {
     const tmpRoot = join(root, '.tmp');
     const dead = join(tmpRoot, `${hostname()}~${await exitedPid()}~dead`);

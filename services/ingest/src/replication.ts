@@ -78,6 +78,16 @@ export class Replication {
     }
   }
 
+  /** A DeleteFile that no replica row tracks: best effort, since the copy it removes is not counted. */
+  private async sendDelete(fileId: string, node: string): Promise<void> {
+    const message: NodeCommand = { type: 'DeleteFile', version: 1, fileId, node };
+    await this.deps.broker
+      .publish(this.deps.names.replicateExchange, node, encodeMessage(message))
+      .catch((err) =>
+        this.deps.logger.warn({ fileId, node, err: errorMessage(err) }, 'could not send DeleteFile'),
+      );
+  }
+
   /** Publishes a command for each node, concurrently, without throwing. */
   async publishAll(kind: DueCommand['kind'], file: FileRecord, nodes: string[]): Promise<void> {
     await Promise.all(nodes.map((node) => this.publish({ kind, file, node })));
@@ -113,6 +123,14 @@ export class Replication {
           );
         }
         if (outcome !== 'ignored') this.changes.emit(event.fileId);
+        else if (!metadata.getFile(event.fileId)) {
+          // A copy finished after its file was deleted (or was never ours): the node must drop it.
+          log.info(
+            { fileId: event.fileId, node: event.node },
+            'node holds a copy of a deleted file; deleting it',
+          );
+          await this.sendDelete(event.fileId, event.node);
+        }
         break;
       }
       case 'ReplicaFailed':

@@ -5,6 +5,8 @@ import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { encodeMessage } from '../../../shared/src/messages/index.ts';
 
+const LOST_REPORT_RETRY_MS = 30_000;
+
 export interface ScrubReport {
   checked: number;
   removed: string[];
@@ -12,12 +14,13 @@ export interface ScrubReport {
 
 /**
  * Re-hashes every blob of the node's store against its receipt. A damaged copy is removed (so
- * it is never served or counted again) and reported as ReplicaLost, which makes ingest send the
- * file again. Runs on an interval and on demand; one pass at a time.
+ * it is never served again), noted in the store, and reported as ReplicaLost, which makes
+ * ingest send the file again. Runs on an interval and on demand; one pass at a time.
  */
 export class Scrubber {
   private running: Promise<ScrubReport> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private reportTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly deps: {
@@ -29,15 +32,19 @@ export class Scrubber {
     },
   ) {}
 
-  /** Schedules passes every intervalMs; 0 means on demand only. */
+  /** Schedules passes every intervalMs (0: on demand only); unreported losses are retried often. */
   start(intervalMs: number): void {
-    if (intervalMs <= 0) return;
-    this.timer = setInterval(() => void this.runOnce(), intervalMs);
-    this.timer.unref();
+    if (intervalMs > 0) {
+      this.timer = setInterval(() => void this.runOnce(), intervalMs);
+      this.timer.unref();
+    }
+    this.reportTimer = setInterval(() => void this.reportLost(), LOST_REPORT_RETRY_MS);
+    this.reportTimer.unref();
   }
 
   stop(): void {
     clearInterval(this.timer);
+    clearInterval(this.reportTimer);
   }
 
   runOnce(): Promise<ScrubReport> {
@@ -53,22 +60,29 @@ export class Scrubber {
     for await (const record of store.list()) {
       report.checked += 1;
       if (await store.verify(record.id)) continue;
-      await store.remove(record.id);
+      await store.markLost(record.id, 'SHA-256 of the stored bytes no longer matches');
       report.removed.push(record.id);
       logger.error({ fileId: record.id }, 'scrub found a damaged replica; removed it');
-      await this.reportLost(record.id, 'SHA-256 of the stored bytes no longer matches');
     }
+    await this.reportLost();
     logger.info({ checked: report.checked, removed: report.removed.length }, 'scrub pass done');
     return report;
   }
 
-  private async reportLost(fileId: string, reason: string): Promise<void> {
-    const { broker, names, nodeId, logger } = this.deps;
-    const event = encodeMessage({ type: 'ReplicaLost', version: 1, fileId, node: nodeId, reason });
-    // Not reported now means reported by ingest's own bookkeeping later: a redelivered or
-    // re-published ReplicateFile finds no copy here and makes a new one.
-    await broker
-      .publish(names.eventsExchange, EventKeys.replicaLost, event)
-      .catch((err) => logger.warn({ fileId, err: errorMessage(err) }, 'could not report a lost replica'));
+  /**
+   * Reports every loss noted in the store, forgetting each note only once the broker confirmed
+   * the event: a loss that cannot be reported now is reported by a later pass.
+   */
+  async reportLost(): Promise<void> {
+    const { store, broker, names, nodeId, logger } = this.deps;
+    for (const { id, reason } of await store.lost()) {
+      const event = encodeMessage({ type: 'ReplicaLost', version: 1, fileId: id, node: nodeId, reason });
+      try {
+        await broker.publish(names.eventsExchange, EventKeys.replicaLost, event);
+        await store.forgetLost(id);
+      } catch (err) {
+        logger.warn({ fileId: id, err: errorMessage(err) }, 'could not report a lost replica yet');
+      }
+    }
   }
 }

@@ -244,9 +244,11 @@ export class AmqpBroker implements Broker {
     this.attempt += 1;
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
-      void this.connect().catch((err) =>
-        this.options.logger.error({ err: errorMessage(err) }, 'giving up on RabbitMQ'),
-      );
+      void this.connect().catch((err) => {
+        // A queue declared with other arguments: an operator has to act; keep trying meanwhile.
+        this.options.logger.error({ err: errorMessage(err) }, 'cannot declare the topology; will retry');
+        this.scheduleReconnect();
+      });
     }, delay);
     this.reconnectTimer.unref();
   }

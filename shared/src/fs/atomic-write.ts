@@ -44,7 +44,7 @@ export async function writeAtomically(
     if (options.expectedSha256 !== undefined && digest.sha256 !== options.expectedSha256) {
       throw new IntegrityError(`expected SHA-256 ${options.expectedSha256}, got ${digest.sha256}`);
     }
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDirectory(dirname(target));
     await rename(tmp, target);
     await fsyncDirectory(dirname(target));
     return digest;
@@ -69,12 +69,26 @@ export async function writeFileAtomically(
     } finally {
       await handle.close();
     }
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDirectory(dirname(target));
     await rename(tmp, target);
     await fsyncDirectory(dirname(target));
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/**
+ * Creates a directory if needed; a new directory's own entry is fsynced into its parent, or a
+ * power cut could lose the directory and every file renamed into it.
+ */
+async function ensureDirectory(dir: string): Promise<void> {
+  const firstCreated = await mkdir(dir, { recursive: true });
+  if (firstCreated === undefined) return;
+  let current = dir;
+  while (current !== dirname(firstCreated)) {
+    await fsyncDirectory(dirname(current));
+    current = dirname(current);
   }
 }
 

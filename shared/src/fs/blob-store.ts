@@ -69,7 +69,10 @@ export class BlobStore {
   private readonly tmpRoot: string;
   private readonly blobsDir: string;
 
+  private readonly lostDir: string;
+
   constructor(readonly root: string) {
+    this.lostDir = join(root, 'lost');
     this.tmpRoot = join(root, '.tmp');
     this.tmpDir = join(this.tmpRoot, ownTmpFolderName());
     this.blobsDir = join(root, 'blobs');
@@ -125,7 +128,37 @@ export class BlobStore {
       ...(options.name !== undefined ? { name: options.name } : {}),
     };
     await writeFileAtomically(this.recordPath(id), JSON.stringify(record), this.tmpDir);
+    await rm(this.lostPath(id), { force: true });
     return record;
+  }
+
+  /**
+   * Drops a damaged copy and leaves a durable note that it was lost, so the loss can be
+   * reported even if reporting fails now (see `lost()` and `forgetLost()`).
+   */
+  async markLost(id: string, reason: string): Promise<void> {
+    await writeFileAtomically(this.lostPath(id), reason, this.tmpDir);
+    await this.remove(id);
+  }
+
+  /** Ids of copies dropped as damaged whose loss has not been reported yet, with the reason. */
+  async lost(): Promise<{ id: string; reason: string }[]> {
+    const entries = await readdir(this.lostDir).catch(() => [] as string[]);
+    const found: { id: string; reason: string }[] = [];
+    for (const entry of entries) {
+      if (!FileId.safeParse(entry).success) continue;
+      const reason = await readFile(this.lostPath(entry), 'utf8').catch(() => undefined);
+      if (reason !== undefined) found.push({ id: entry, reason });
+    }
+    return found;
+  }
+
+  async forgetLost(id: string): Promise<void> {
+    await rm(this.lostPath(id), { force: true });
+  }
+
+  private lostPath(id: string): string {
+    return pathInside(this.lostDir, FileId.parse(id));
   }
 
   /** The receipt of a held blob whose bytes are present with the recorded size, else undefined. */
