@@ -36,6 +36,8 @@ function ownerIsDead(folder: string): boolean {
   }
 }
 
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 /** A temporary file untouched this long belongs to no live copy. */
 export const STALE_TMP_MS = 60_000;
 
@@ -184,7 +186,8 @@ export class BlobStore {
 
   /** A stream of the bytes, or of the inclusive range [start, end]. */
   read(id: string, range?: { start: number; end: number }): Readable {
-    return createReadStream(this.blobPath(id), range);
+    // 1 MiB reads: the 64 KiB default costs ~17x the CPU per GiB served.
+    return createReadStream(this.blobPath(id), { ...range, highWaterMark: READ_CHUNK_BYTES });
   }
 
   /** Removes receipt first, then bytes, so a half-done removal never looks like a held file. */
