@@ -25,7 +25,27 @@ export function parseConfig<S extends z.ZodType>(
 /** Empty strings count as unset, as shells and compose files produce them. */
 const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
 
+const FLAG_VALUES = ['true', 'false', '1', '0', 'yes', 'no'] as const;
+
 export const env = {
+  /** `true`/`false` (also `1`/`0`, `yes`/`no`, any case). */
+  flag: (fallback: boolean) =>
+    z.preprocess(
+      (value) => (typeof value === 'string' ? unsetIfEmpty(value.toLowerCase()) : value),
+      z
+        .enum(FLAG_VALUES, { message: 'must be true or false' })
+        .optional()
+        .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value))),
+    ),
+  /** A secret sent as `Authorization: Bearer <token>`; messages about it never echo the value. */
+  token: () =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^[\x21-\x7e]{1,4096}$/, 'must be 1-4096 printable ASCII characters without spaces')
+        .optional(),
+    ),
   port: (fallback: number) =>
     z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).default(fallback)),
   nonNegativeInt: (fallback: number) =>

@@ -1,12 +1,16 @@
 import express, { type Express } from 'express';
 import { AppError } from '../../../shared/src/errors.ts';
 import { errorHandler, notFound } from '../../../shared/src/http/error-handler.ts';
+import { expectContinue } from '../../../shared/src/http/expect-continue.ts';
 import { createMetrics } from '../../../shared/src/http/metrics.ts';
+import { requestDeadline } from '../../../shared/src/http/request-deadline.ts';
 import { requireToken } from '../../../shared/src/http/require-token.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.ts';
 import type { IngestContext } from './routes/context.ts';
 import { downloadFile, internalBlob } from './routes/download.ts';
 import { deleteFile, getStatus, listFiles, listNodes } from './routes/files.ts';
-import { multipartUpload, rawUpload } from './routes/upload.ts';
+import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './routes/multipart-upload.ts';
+import { checkUploadQuery, rawUpload, refuseDeclaredOversize } from './routes/upload.ts';
 
 /** The ingest HTTP API (API.md), built from its dependencies so tests can mount it on port 0. */
 export function createIngestApp(ctx: IngestContext): Express {
@@ -18,15 +22,25 @@ export function createIngestApp(ctx: IngestContext): Express {
 
   const apiAuth = requireToken(ctx.config.apiToken);
   const clusterAuth = requireToken(ctx.config.clusterToken);
+  const readAuth = ctx.config.protectDownloads ? apiAuth : requireToken();
+  const maxBytes = ctx.config.maxUploadBytes;
+  // Checks that may refuse an upload run before `100 Continue` invites its body.
+  const beforeBody = (framingBytes: number) => [
+    requestDeadline(ctx.config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+    apiAuth,
+    checkUploadQuery,
+    refuseDeclaredOversize(maxBytes, framingBytes),
+    expectContinue,
+  ];
 
-  app.post('/files', apiAuth, ...multipartUpload(ctx));
-  app.put('/files/:name', apiAuth, rawUpload(ctx));
-  app.get('/files', listFiles(ctx));
-  app.get('/files/:id/status', getStatus(ctx));
-  app.get('/files/:id', downloadFile(ctx));
+  app.post('/files', ...beforeBody(MULTIPART_OVERHEAD_BYTES), ...multipartUpload(ctx));
+  app.put('/files/:name', ...beforeBody(0), rawUpload(ctx));
+  app.get('/files', readAuth, listFiles(ctx));
+  app.get('/files/:id/status', readAuth, getStatus(ctx));
+  app.get('/files/:id', readAuth, downloadFile(ctx));
   app.delete('/files/:id', apiAuth, deleteFile(ctx));
   app.get('/internal/blobs/:id', clusterAuth, internalBlob(ctx));
-  app.get('/nodes', listNodes(ctx));
+  app.get('/nodes', readAuth, listNodes(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

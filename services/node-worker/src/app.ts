@@ -3,19 +3,33 @@ import { AppError } from '../../../shared/src/errors.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
 import { errorHandler, notFound } from '../../../shared/src/http/error-handler.ts';
 import { createMetrics } from '../../../shared/src/http/metrics.ts';
+import { requireToken } from '../../../shared/src/http/require-token.ts';
 import { sendBlob } from '../../../shared/src/http/send-blob.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { FileId } from '../../../shared/src/messages/common.ts';
+import type { WorkerConfig } from './config.ts';
+
+export interface WorkerAppDeps {
+  nodeId: string;
+  store: BlobStore;
+  logger: Logger;
+  /** With protectDownloads, downloads need the API or the cluster token (ingest sends the latter). */
+  access?: Pick<WorkerConfig, 'protectDownloads' | 'apiToken' | 'clusterToken'>;
+}
 
 /** A node worker's HTTP API: downloads of verified copies from this node's store only. */
-export function createWorkerApp(deps: { nodeId: string; store: BlobStore; logger: Logger }): Express {
+export function createWorkerApp(deps: WorkerAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   const metrics = createMetrics({ service: 'node-worker', node: deps.nodeId });
   app.use(metrics.middleware);
 
-  app.get('/files/:id', async (req, res) => {
+  const downloadAuth = deps.access?.protectDownloads
+    ? requireToken(deps.access.apiToken, deps.access.clusterToken)
+    : requireToken();
+
+  app.get('/files/:id', downloadAuth, async (req, res) => {
     const id = FileId.safeParse(req.params.id);
     if (!id.success) throw new AppError('INVALID_ID', 'file id must be a UUID');
     const record = await deps.store.get(id.data);

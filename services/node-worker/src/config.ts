@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { env } from '../../../shared/src/config.ts';
+import { ConfigError, env } from '../../../shared/src/config.ts';
 
 /** A node worker's environment (API.md); `--node`, `--port`, `--dir` override the variables. */
 export const WorkerEnv = z.object({
@@ -10,7 +10,9 @@ export const WorkerEnv = z.object({
   DFR_HOST: env.string('0.0.0.0'),
   DFR_NODE_PORT: env.port(0),
   DFR_PUBLIC_URL: env.url(),
-  DFR_CLUSTER_TOKEN: env.optionalString(),
+  DFR_CLUSTER_TOKEN: env.token(),
+  DFR_API_TOKEN: env.token(),
+  DFR_PROTECT_DOWNLOADS: env.flag(false),
   DFR_PREFETCH: env.positiveInt(4),
   DFR_DELIVERY_LIMIT: env.positiveInt(10),
   DFR_HEARTBEAT_INTERVAL_MS: env.positiveInt(5_000),
@@ -27,7 +29,12 @@ export interface WorkerConfig {
   /** 0 picks a free port. */
   port: number;
   publicUrl: string | undefined;
+  /** Sent to ingest's internal endpoints; with protectDownloads it also opens this node's downloads. */
   clusterToken: string | undefined;
+  /** With protectDownloads, the token users present to download from this node. */
+  apiToken?: string | undefined;
+  /** Downloads need the API or the cluster token. Default false. */
+  protectDownloads?: boolean;
   amqpPrefix: string;
   /** Copies one worker runs at once. */
   prefetch: number;
@@ -40,6 +47,9 @@ export interface WorkerConfig {
 }
 
 export function workerConfig(e: WorkerEnv): WorkerConfig {
+  if (e.DFR_PROTECT_DOWNLOADS && !e.DFR_API_TOKEN && !e.DFR_CLUSTER_TOKEN) {
+    throw new ConfigError(['DFR_PROTECT_DOWNLOADS: needs DFR_API_TOKEN or DFR_CLUSTER_TOKEN']);
+  }
   return {
     nodeId: e.DFR_NODE_ID,
     dir: e.DFR_NODE_DIR ?? `./nodes/${e.DFR_NODE_ID}`,
@@ -47,6 +57,8 @@ export function workerConfig(e: WorkerEnv): WorkerConfig {
     port: e.DFR_NODE_PORT,
     publicUrl: e.DFR_PUBLIC_URL,
     clusterToken: e.DFR_CLUSTER_TOKEN,
+    apiToken: e.DFR_API_TOKEN,
+    protectDownloads: e.DFR_PROTECT_DOWNLOADS,
     amqpPrefix: e.DFR_AMQP_PREFIX,
     prefetch: e.DFR_PREFETCH,
     deliveryLimit: e.DFR_DELIVERY_LIMIT,

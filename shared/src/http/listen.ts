@@ -1,8 +1,17 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { answerClientError } from './client-error.ts';
+
+/** Request headers must be complete this long after the connection opened or the last request. */
+export const HEADERS_TIMEOUT_MS = 60_000;
+/** How often Node checks the headers deadline, so it holds to within this much. */
+const CONNECTIONS_CHECK_MS = 5_000;
 
 /**
- * Starts an HTTP server. Node's default 5-minute requestTimeout would cut long uploads, so it is
- * off; instead a connection idle for idleTimeoutMs is closed, and headers must arrive in 60 s.
+ * Starts an HTTP server guarded against slow clients: headers must arrive within
+ * HEADERS_TIMEOUT_MS, and a connection silent for idleTimeoutMs is closed. Node's whole-request
+ * timeout is off because it would cut long uploads; routes that read a body set their own
+ * deadline (request-deadline.ts). `Expect: 100-continue` is not answered automatically: a route
+ * that wants the body says so (expect-continue.ts), so a refused upload is never sent at all.
  */
 export function listen(
   handler: RequestListener,
@@ -11,10 +20,17 @@ export function listen(
   idleTimeoutMs: number,
 ): Promise<Server> {
   const server = createServer(
-    { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
+    {
+      requestTimeout: 0,
+      headersTimeout: HEADERS_TIMEOUT_MS,
+      keepAliveTimeout: 65_000,
+      connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+    },
     handler,
   );
   server.setTimeout(idleTimeoutMs);
+  server.on('checkContinue', handler);
+  server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

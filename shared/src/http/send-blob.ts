@@ -1,14 +1,18 @@
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Request, Response } from 'express';
-import parseRange from 'range-parser';
 import { AppError } from '../errors.ts';
+import { chooseRange } from './byte-range.ts';
+import { attachmentDisposition } from './content-disposition.ts';
+import { servedContentType } from './content-type.ts';
 
 export interface BlobToSend {
   size: number;
   sha256: string;
   /** Original name, for Content-Disposition only. */
   name: string;
+  /** The media type declared at upload; served only when passive (see servedContentType). */
+  contentType?: string | undefined;
   /** Opens the bytes, or the inclusive range [start, end]. */
   open(range?: { start: number; end: number }): Readable | Promise<Readable>;
 }
@@ -16,7 +20,7 @@ export interface BlobToSend {
 /**
  * Answers a download with ETag (the SHA-256), conditional 304, single byte ranges (206/416; a
  * multi-range request gets the whole file, which RFC 9110 allows), and headers that keep a
- * browser from rendering the bytes.
+ * browser from rendering the bytes: attachment, nosniff, and a passive Content-Type only.
  */
 export async function sendBlob(req: Request, res: Response, blob: BlobToSend): Promise<void> {
   const etag = `"${blob.sha256}"`;
@@ -24,25 +28,22 @@ export async function sendBlob(req: Request, res: Response, blob: BlobToSend): P
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'private, no-cache');
-  res.attachment(blob.name);
-  res.type('application/octet-stream');
+  res.setHeader('Content-Disposition', attachmentDisposition(blob.name));
+  res.setHeader('Content-Type', servedContentType(blob.contentType));
 
   if (etagMatches(req.headers['if-none-match'], etag)) {
     res.status(304).end();
     return;
   }
 
-  let range: { start: number; end: number } | undefined;
-  const header = req.headers.range;
-  if (header !== undefined && ifRangeAllows(req.get('if-range'), etag)) {
-    const parsed = parseRange(blob.size, header, { combine: true });
-    if (parsed === -1) {
-      res.setHeader('Content-Range', `bytes */${blob.size}`);
-      throw new AppError('RANGE_NOT_SATISFIABLE', 'range is outside the file');
-    }
-    if (parsed === -2) throw new AppError('RANGE_NOT_SATISFIABLE', 'malformed Range header');
-    if (parsed.type === 'bytes' && parsed.length === 1 && parsed[0]) range = parsed[0];
+  const choice = ifRangeAllows(req.get('if-range'), etag)
+    ? chooseRange(blob.size, req.headers.range)
+    : ({ kind: 'whole' } as const);
+  if (choice.kind === 'unsatisfiable') {
+    res.setHeader('Content-Range', `bytes */${blob.size}`);
+    throw new AppError('RANGE_NOT_SATISFIABLE', choice.reason);
   }
+  const range = choice.kind === 'partial' ? { start: choice.start, end: choice.end } : undefined;
 
   const bodyless = req.method === 'HEAD' || blob.size === 0;
   // Open before committing to a status, so a source that fails still gets a proper error answer.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NodeId, Timestamp } from './common.ts';
+import { HttpUrl, NodeId, Timestamp } from './common.ts';
 
 /** Event: a worker of a node is alive and serves downloads at `url`. Sent every few seconds. */
 export const NodeHeartbeat = z.object({
@@ -7,7 +7,7 @@ export const NodeHeartbeat = z.object({
   version: z.literal(1),
   node: NodeId,
   workerId: z.string().min(1).max(200),
-  url: z.url(),
+  url: HttpUrl,
   at: Timestamp,
 });
 export type NodeHeartbeat = z.infer<typeof NodeHeartbeat>;

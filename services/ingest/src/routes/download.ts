@@ -24,7 +24,7 @@ export function downloadFile(ctx: IngestContext): RequestHandler {
     ctx.logger.warn({ fileId: file.id, node: source.node }, 'main copy unavailable; serving from a node');
     await sendBlob(req, res, {
       ...blobInfo(file),
-      open: (range) => fetchFromNode(source.url, file.id, range),
+      open: (range) => fetchFromNode(source.url, file.id, range, ctx.config.clusterToken),
     });
   };
 }
@@ -41,7 +41,7 @@ export function internalBlob(ctx: IngestContext): RequestHandler {
 }
 
 function blobInfo(file: FileStatus): Omit<BlobToSend, 'open'> {
-  return { size: file.size, sha256: file.sha256, name: file.name };
+  return { size: file.size, sha256: file.sha256, name: file.name, contentType: file.contentType };
 }
 
 function replicaSource(ctx: IngestContext, file: FileStatus): { node: string; url: string } | undefined {
@@ -53,8 +53,15 @@ function replicaSource(ctx: IngestContext, file: FileStatus): { node: string; ur
   return undefined;
 }
 
-async function fetchFromNode(baseUrl: string, id: string, range?: { start: number; end: number }) {
+async function fetchFromNode(
+  baseUrl: string,
+  id: string,
+  range: { start: number; end: number } | undefined,
+  clusterToken: string | undefined,
+) {
   const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
+  // A node that protects its downloads lets ingest in with the cluster token.
+  if (clusterToken) headers.authorization = `Bearer ${clusterToken}`;
   const response = await fetch(`${baseUrl}/files/${id}`, { headers });
   if (!response.ok || !response.body)
     throw new AppError('BAD_GATEWAY', 'the node holding the replica did not answer');

@@ -1,0 +1,11 @@
+import type { RequestHandler } from 'express';
+
+/**
+ * Lets a client that sent `Expect: 100-continue` send its body. listen.ts does not answer the
+ * expectation by itself, so a route puts this after the checks that may refuse the request
+ * (token, declared size): a refused client then never sends the bytes.
+ */
+export const expectContinue: RequestHandler = (req, res, next) => {
+  if (/\b100-continue\b/i.test(req.get('expect') ?? '')) res.writeContinue();
+  next();
+};
