@@ -11,6 +11,10 @@ import { BlobStore } from '../../shared/src/fs/blob-store.ts';
 import { silentLogger } from '../../shared/src/logger.ts';
 
 const NODES = ['node1', 'node2', 'node3'];
+const POLICY = { republishAfterMs: 1000, republishMaxMs: 8000, retryFailedAfterMs: 60_000 };
+/** Commands due `msFromNow` from now under POLICY. */
+const dueAt = (store: SqliteMetadataStore, msFromNow = 0) =>
+  store.dueCommands(Date.now() + msFromNow, 10, POLICY);
 const SHA = 'a'.repeat(64);
 
 describe('SqliteMetadataStore', () => {
@@ -56,17 +60,23 @@ describe('SqliteMetadataStore', () => {
     expect(status?.nodes.map((n) => n.state)).toEqual(['stored', 'pending', 'pending']);
   });
 
-  it('keeps the outbox: pending and deleting replicas are due until published, and again later', () => {
+  it('keeps the outbox: pending and deleting replicas are due until answered, with a doubling delay', () => {
     const f = file();
     store.addFile(f, NODES);
-    expect(store.dueCommands(Date.now(), 10)).toHaveLength(3);
+    expect(dueAt(store)).toHaveLength(3);
     store.markPublished(f.id, 'node1', Date.now());
-    expect(store.dueCommands(Date.now() - 1000, 10).map((c) => c.node)).toEqual(['node2', 'node3']);
+    expect(dueAt(store).map((c) => c.node)).toEqual(['node2', 'node3']);
     store.recordStored(stored(f, 'node2'));
-    expect(store.dueCommands(Date.now() - 1000, 10).map((c) => c.node)).toEqual(['node3']);
+    expect(dueAt(store).map((c) => c.node)).toEqual(['node3']);
+    expect(dueAt(store, 1500).map((c) => c.node)).toEqual(['node3', 'node1']);
+    store.markPublished(f.id, 'node1', Date.now());
+    expect(dueAt(store, 1500).map((c) => c.node)).toEqual(['node3']);
+    expect(dueAt(store, 2500).map((c) => c.node)).toEqual(['node3', 'node1']);
+    for (let i = 0; i < 10; i++) store.markPublished(f.id, 'node1', Date.now());
+    expect(dueAt(store, 7000).map((c) => c.node)).toEqual(['node3']);
+    expect(dueAt(store, 8500).map((c) => c.node)).toEqual(['node3', 'node1']);
     expect(store.markDeleting(f.id)).toEqual(NODES);
-    const due = store.dueCommands(Date.now(), 10);
-    expect(due.map((c) => [c.kind, c.node])).toEqual(NODES.map((n) => ['delete', n]));
+    expect(dueAt(store).map((c) => [c.kind, c.node])).toEqual(NODES.map((n) => ['delete', n]));
   });
 
   it('forgets a deleted file once every node confirmed, and ignores late acks for it', () => {
@@ -77,10 +87,10 @@ describe('SqliteMetadataStore', () => {
     expect(store.markDeleting(f.id)).toBeUndefined();
     expect(store.recordStored(stored(f, 'node1'))).toBe('ignored');
     for (const node of NODES) store.recordDeleted(f.id, node);
-    expect(store.dueCommands(Date.now(), 10)).toEqual([]);
+    expect(dueAt(store)).toEqual([]);
   });
 
-  it('a lost replica is owed again at once; a failed one is not re-sent', () => {
+  it('a lost replica is owed again at once; a failed one only after the failed-retry delay', () => {
     const f = file();
     store.addFile(f, NODES);
     for (const node of NODES) store.markPublished(f.id, node, Date.now());
@@ -88,7 +98,10 @@ describe('SqliteMetadataStore', () => {
     expect(store.recordFailed(f.id, 'node2', 'disk full')).toBe(true);
     expect(store.recordLost(f.id, 'node1', 'scrub')).toBe(true);
     expect(store.getFile(f.id)?.nodes.map((n) => n.state)).toEqual(['pending', 'failed', 'pending']);
-    expect(store.dueCommands(Date.now() - 1000, 10).map((c) => c.node)).toEqual(['node1']);
+    expect(dueAt(store).map((c) => c.node)).toEqual(['node1']);
+    expect(dueAt(store, 61_000).map((c) => c.node)).toContain('node2');
+    expect(store.recordStored(stored(f, 'node2'))).toBe('stored');
+    expect(store.getFile(f.id)?.nodes.map((n) => n.state)).toEqual(['pending', 'stored', 'pending']);
   });
 
   it('lists newest first in pages that neither skip nor repeat', () => {

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { env } from '../../../shared/src/config.ts';
+import { ConfigError, env } from '../../../shared/src/config.ts';
 
 const GiB = 1024 ** 3;
+/** An upload's body must arrive within an hour unless DFR_REQUEST_TIMEOUT_MS says otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 3_600_000;
 
 /** The ingest service's environment (API.md, "Configuration"). */
 export const IngestEnv = z.object({
@@ -13,12 +15,17 @@ export const IngestEnv = z.object({
   DFR_NODES: env.nodeList('node1,node2,node3'),
   DFR_PUBLIC_URL: env.url(),
   DFR_MAX_UPLOAD_BYTES: env.positiveInt(10 * GiB),
-  DFR_API_TOKEN: env.optionalString(),
-  DFR_CLUSTER_TOKEN: env.optionalString(),
+  DFR_API_TOKEN: env.token(),
+  DFR_CLUSTER_TOKEN: env.token(),
+  DFR_PROTECT_DOWNLOADS: env.flag(false),
   DFR_DELIVERY_LIMIT: env.positiveInt(10),
   DFR_REPUBLISH_AFTER_MS: env.positiveInt(30_000),
+  DFR_REPUBLISH_MAX_MS: env.positiveInt(600_000),
+  DFR_INLINE_MAX_BYTES: env.nonNegativeInt(64 * 1024),
+  DFR_RETRY_FAILED_AFTER_MS: env.positiveInt(300_000),
   DFR_RECONCILE_INTERVAL_MS: env.positiveInt(5_000),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
+  DFR_REQUEST_TIMEOUT_MS: env.positiveInt(DEFAULT_REQUEST_TIMEOUT_MS),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
@@ -31,18 +38,33 @@ export interface IngestConfig {
   /** How workers reach this service; derived from the bound port when unset. */
   publicUrl: string | undefined;
   maxUploadBytes: number;
+  /** Guards uploads and deletes (and downloads, with protectDownloads). */
   apiToken: string | undefined;
+  /** Guards the internal endpoints workers use. */
   clusterToken: string | undefined;
+  /** Downloads, status, listings and /nodes need the API token too. Default false. */
+  protectDownloads?: boolean;
   amqpPrefix: string;
   deliveryLimit: number;
   /** A pending replica whose command was published this long ago gets it again (the outbox). */
   republishAfterMs: number;
+  /** Ceiling of the doubling delay between re-publishes of one command. */
+  republishMaxMs: number;
+  /** Files up to this size travel inside ReplicateFile (0: never). */
+  inlineMaxBytes: number;
+  /** A replica that ended `failed` is tried again this long after it failed. */
+  retryFailedAfterMs: number;
   reconcileIntervalMs: number;
-  /** A connection silent this long is closed (slow-client guard); uploads themselves have no deadline. */
+  /** A connection silent this long is closed (slow-client guard). */
   idleTimeoutMs: number;
+  /** An upload's body must arrive in full within this long. Default one hour. */
+  requestTimeoutMs?: number;
 }
 
 export function ingestConfig(e: IngestEnv): IngestConfig {
+  if (e.DFR_PROTECT_DOWNLOADS && !e.DFR_API_TOKEN) {
+    throw new ConfigError(['DFR_PROTECT_DOWNLOADS: needs DFR_API_TOKEN, the token downloads then require']);
+  }
   return {
     host: e.DFR_HOST,
     port: e.DFR_PORT,
@@ -52,10 +74,15 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     maxUploadBytes: e.DFR_MAX_UPLOAD_BYTES,
     apiToken: e.DFR_API_TOKEN,
     clusterToken: e.DFR_CLUSTER_TOKEN,
+    protectDownloads: e.DFR_PROTECT_DOWNLOADS,
     amqpPrefix: e.DFR_AMQP_PREFIX,
     deliveryLimit: e.DFR_DELIVERY_LIMIT,
     republishAfterMs: e.DFR_REPUBLISH_AFTER_MS,
+    republishMaxMs: e.DFR_REPUBLISH_MAX_MS,
+    inlineMaxBytes: e.DFR_INLINE_MAX_BYTES,
+    retryFailedAfterMs: e.DFR_RETRY_FAILED_AFTER_MS,
     reconcileIntervalMs: e.DFR_RECONCILE_INTERVAL_MS,
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
+    requestTimeoutMs: e.DFR_REQUEST_TIMEOUT_MS,
   };
 }

@@ -17,6 +17,8 @@ export interface FileRecord {
   size: number;
   sha256: string;
   createdAt: string;
+  /** The media type declared at upload (normalized), when there was a valid one. */
+  contentType?: string | undefined;
 }
 
 export interface FileStatus extends FileRecord {
@@ -41,6 +43,18 @@ export interface DueCommand {
   node: string;
 }
 
+/**
+ * When the outbox sends a command again. A command unanswered after `republishAfterMs` is sent
+ * again, then after twice that, and so on up to `republishMaxMs`, so a long backlog (a node
+ * down for hours) does not fill its queue with copies of the same command. A replica that
+ * failed is tried again after `retryFailedAfterMs`.
+ */
+export interface OutboxPolicy {
+  republishAfterMs: number;
+  republishMaxMs: number;
+  retryFailedAfterMs: number;
+}
+
 /** Outcome of a stored report: counted, refused for a wrong hash, or about nothing we track. */
 export type StoredOutcome = 'stored' | 'mismatch' | 'ignored';
 
@@ -61,8 +75,8 @@ export interface MetadataStore {
   recordDeleted(fileId: string, node: string): void;
   /** Marks a file deleted; returns the nodes that must drop their copies, or undefined if unknown. */
   markDeleting(id: string): string[] | undefined;
-  /** Commands not published since `publishedBefore` (ms since epoch), oldest first. */
-  dueCommands(publishedBefore: number, limit: number): DueCommand[];
+  /** Commands due at `nowMs` under the policy, least recently published first. */
+  dueCommands(nowMs: number, limit: number, policy: OutboxPolicy): DueCommand[];
   markPublished(fileId: string, node: string, atMs: number): void;
   close(): void;
 }

@@ -1,10 +1,11 @@
 import { errorMessage } from '../../../shared/src/errors.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
+import type { OutboxPolicy } from './metadata-store.ts';
 import type { Replication } from './replication.ts';
 
 /**
- * The outbox's clock: every interval, re-publishes commands still unanswered after
- * `republishAfterMs`. This heals a lost message, a crash between commit and publish, and a broker
+ * The outbox's clock: every interval, publishes the commands the outbox policy says are due
+ * (unanswered for a while, with a doubling delay; failed ones after a longer pause). This heals a lost message, a crash between commit and publish, and a broker
  * that lost its queues, because the metadata, not the broker, says what is still owed.
  */
 export class Reconciler {
@@ -13,7 +14,7 @@ export class Reconciler {
 
   constructor(
     private readonly replication: Replication,
-    private readonly options: { intervalMs: number; republishAfterMs: number; logger: Logger },
+    private readonly options: { intervalMs: number; policy: OutboxPolicy; logger: Logger },
   ) {}
 
   start(): void {
@@ -24,7 +25,7 @@ export class Reconciler {
   /** One pass, also callable on demand; concurrent calls share the pass in progress. */
   runOnce(): Promise<number> {
     this.running ??= this.replication
-      .republishDue(this.options.republishAfterMs)
+      .republishDue(this.options.policy)
       .then((sent) => {
         if (sent > 0) this.options.logger.info({ sent }, 'reconciler re-published commands');
         return sent;

@@ -6,6 +6,7 @@ import type {
   FileRecord,
   FileStatus,
   MetadataStore,
+  OutboxPolicy,
   ReplicaReceipt,
   ReplicaState,
   StoredOutcome,
@@ -31,10 +32,31 @@ CREATE TABLE IF NOT EXISTS replicas (
   stored_at TEXT,
   reason TEXT,
   published_at INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (file_id, node)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS replicas_outbox ON replicas (published_at) WHERE state IN ('pending', 'deleting');
 `;
+
+/** Created after the columns a migration may add. */
+const INDEXES = `
+DROP INDEX IF EXISTS replicas_outbox;
+CREATE INDEX IF NOT EXISTS replicas_due ON replicas (published_at) WHERE state IN ('pending', 'deleting', 'failed');
+`;
+
+/** Adds a column to a table of a database created before the column existed. */
+function addColumnIfMissing(db: Database.Database, table: string, column: string, definition: string): void {
+  const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+  if (!columns.some((c) => c.name === column))
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+}
+
+/** Adds `files.content_type` to a database created before it existed; a no-op once it is there. */
+function migrateContentType(db: Database.Database): void {
+  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('files')").all();
+  if (!columns.some((column) => column.name === 'content_type')) {
+    db.exec('ALTER TABLE files ADD COLUMN content_type TEXT');
+  }
+}
 
 interface FileRow {
   seq: number;
@@ -43,6 +65,15 @@ interface FileRow {
   size: number;
   sha256: string;
   created_at: string;
+  content_type: string | null;
+}
+
+interface DueParams {
+  now: number;
+  limit: number;
+  baseMs: number;
+  maxMs: number;
+  failedMs: number;
 }
 
 interface ReplicaRow {
@@ -56,8 +87,8 @@ interface ReplicaRow {
 }
 
 /**
- * MetadataStore on SQLite (better-sqlite3, WAL, synchronous=FULL so a commit survives a power
- * cut before any 201 is sent). One writer process: the ingest service.
+ * MetadataStore on SQLite (better-sqlite3, WAL). The commits behind a 201 or 204 are fsynced
+ * (see `durably`); the rest are not. One writer process: the ingest service.
  */
 export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
@@ -67,35 +98,38 @@ export class SqliteMetadataStore implements MetadataStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = FULL');
+    this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    migrateContentType(this.db);
+    addColumnIfMissing(this.db, 'replicas', 'attempts', 'INTEGER NOT NULL DEFAULT 0');
+    this.db.exec(INDEXES);
     this.statements = {
       insertFile: this.db.prepare(
-        'INSERT INTO files (id, name, size, sha256, created_at) VALUES (@id, @name, @size, @sha256, @createdAt)',
+        'INSERT INTO files (id, name, size, sha256, created_at, content_type) VALUES (@id, @name, @size, @sha256, @createdAt, @contentType)',
       ),
       insertReplica: this.db.prepare("INSERT INTO replicas (file_id, node, state) VALUES (?, ?, 'pending')"),
       file: this.db.prepare<[string], FileRow>(
-        'SELECT seq, id, name, size, sha256, created_at FROM files WHERE id = ? AND deleted_at IS NULL',
+        'SELECT seq, id, name, size, sha256, created_at, content_type FROM files WHERE id = ? AND deleted_at IS NULL',
       ),
       replicasOf: this.db.prepare<[string], ReplicaRow>(
         'SELECT * FROM replicas WHERE file_id = ? ORDER BY node',
       ),
       page: this.db.prepare<[number, number], FileRow>(
-        'SELECT seq, id, name, size, sha256, created_at FROM files WHERE deleted_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?',
+        'SELECT seq, id, name, size, sha256, created_at, content_type FROM files WHERE deleted_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?',
       ),
       markStored: this.db.prepare(
         "UPDATE replicas SET state = 'stored', sha256 = @sha256, size = @size, stored_at = @storedAt, reason = NULL WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
       ),
       markMismatch: this.db.prepare(
-        "UPDATE replicas SET state = 'pending', sha256 = @sha256, size = @size, reason = 'reported SHA-256 differs from the file', published_at = 0 WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
+        "UPDATE replicas SET state = 'pending', sha256 = @sha256, size = @size, reason = 'reported SHA-256 differs from the file', published_at = 0, attempts = 0 WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
       ),
       markFailed: this.db.prepare(
-        "UPDATE replicas SET state = 'failed', reason = ? WHERE file_id = ? AND node = ? AND state = 'pending'",
+        "UPDATE replicas SET state = 'failed', reason = ?, published_at = ? WHERE file_id = ? AND node = ? AND state = 'pending'",
       ),
       markLost: this.db.prepare(
-        "UPDATE replicas SET state = 'pending', sha256 = NULL, size = NULL, stored_at = NULL, reason = ?, published_at = 0 WHERE file_id = ? AND node = ? AND state IN ('stored', 'failed', 'pending')",
+        "UPDATE replicas SET state = 'pending', sha256 = NULL, size = NULL, stored_at = NULL, reason = ?, published_at = 0, attempts = 0 WHERE file_id = ? AND node = ? AND state IN ('stored', 'failed', 'pending')",
       ),
       deleteReplica: this.db.prepare(
         "DELETE FROM replicas WHERE file_id = ? AND node = ? AND state = 'deleting'",
@@ -106,23 +140,27 @@ export class SqliteMetadataStore implements MetadataStore {
       deleteFileIfDeleted: this.db.prepare('DELETE FROM files WHERE id = ? AND deleted_at IS NOT NULL'),
       markFileDeleted: this.db.prepare('UPDATE files SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
       markReplicasDeleting: this.db.prepare(
-        "UPDATE replicas SET state = 'deleting', published_at = 0 WHERE file_id = ?",
+        "UPDATE replicas SET state = 'deleting', published_at = 0, attempts = 0 WHERE file_id = ?",
       ),
-      due: this.db.prepare<[number, number], ReplicaRow & FileRow>(
+      due: this.db.prepare<[DueParams], ReplicaRow & FileRow>(
         `SELECT r.file_id, r.node, r.state, f.seq, f.id, f.name, f.size, f.sha256, f.created_at
          FROM replicas r JOIN files f ON f.id = r.file_id
-         WHERE r.state IN ('pending', 'deleting') AND r.published_at < ?
-         ORDER BY r.published_at LIMIT ?`,
+         WHERE (r.state IN ('pending', 'deleting')
+                AND r.published_at + min(@maxMs, @baseMs * (1 << max(min(r.attempts, 30) - 1, 0))) <= @now)
+            OR (r.state = 'failed' AND r.published_at + @failedMs <= @now)
+         ORDER BY r.published_at LIMIT @limit`,
       ),
-      markPublished: this.db.prepare('UPDATE replicas SET published_at = ? WHERE file_id = ? AND node = ?'),
+      markPublished: this.db.prepare(
+        'UPDATE replicas SET published_at = ?, attempts = attempts + 1 WHERE file_id = ? AND node = ?',
+      ),
     };
   }
 
   addFile(file: FileRecord, nodes: string[]): void {
-    this.db.transaction(() => {
-      this.statements.insertFile.run(file);
+    this.durably(() => {
+      this.statements.insertFile.run({ ...file, contentType: file.contentType ?? null });
       for (const node of nodes) this.statements.insertReplica.run(file.id, node);
-    })();
+    });
   }
 
   getFile(id: string): FileStatus | undefined {
@@ -149,7 +187,8 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   recordFailed(fileId: string, node: string, reason: string): boolean {
-    return this.statements.markFailed.run(reason, fileId, node).changes > 0;
+    // The failed-retry clock starts now.
+    return this.statements.markFailed.run(reason, Date.now(), fileId, node).changes > 0;
   }
 
   recordLost(fileId: string, node: string, reason: string): boolean {
@@ -166,17 +205,24 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   markDeleting(id: string): string[] | undefined {
-    return this.db.transaction(() => {
+    return this.durably(() => {
       if (this.statements.markFileDeleted.run(new Date().toISOString(), id).changes === 0) return undefined;
       this.statements.markReplicasDeleting.run(id);
       const nodes = this.statements.replicasOf.all(id).map((r) => r.node);
       if (nodes.length === 0) this.statements.deleteFileIfDeleted.run(id);
       return nodes;
-    })();
+    });
   }
 
-  dueCommands(publishedBefore: number, limit: number): DueCommand[] {
-    return this.statements.due.all(publishedBefore, limit).map((row) => ({
+  dueCommands(nowMs: number, limit: number, policy: OutboxPolicy): DueCommand[] {
+    const params: DueParams = {
+      now: nowMs,
+      limit,
+      baseMs: policy.republishAfterMs,
+      maxMs: policy.republishMaxMs,
+      failedMs: policy.retryFailedAfterMs,
+    };
+    return this.statements.due.all(params).map((row) => ({
       kind: row.state === 'deleting' ? 'delete' : 'replicate',
       node: row.node,
       file: { id: row.id, name: row.name, size: row.size, sha256: row.sha256, createdAt: row.created_at },
@@ -191,6 +237,21 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.close();
   }
 
+  /**
+   * Runs a transaction whose commit is fsynced before it returns: the ones behind a 201 or a
+   * 204. Every other write (publish times, replica receipts) commits without an fsync, which
+   * survives any process crash and, on a power cut, at worst forgets something the outbox
+   * re-sends and the idempotent workers confirm again.
+   */
+  private durably<T>(work: () => T): T {
+    this.db.pragma('synchronous = FULL');
+    try {
+      return this.db.transaction(work)();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
+  }
+
   private toStatus(row: FileRow, replicas: ReplicaRow[]): FileStatus {
     const nodes = replicas.map(toReceipt);
     return {
@@ -199,6 +260,7 @@ export class SqliteMetadataStore implements MetadataStore {
       size: row.size,
       sha256: row.sha256,
       createdAt: row.created_at,
+      ...(row.content_type !== null ? { contentType: row.content_type } : {}),
       replicas: nodes.filter((n) => n.state === 'stored' && n.sha256 === row.sha256).length,
       target: replicas.length,
       nodes,
