@@ -107,6 +107,21 @@ describe('Replicator: retries, failures and idempotence', () => {
     expect(await store.verify(message.fileId)).toBe(true);
   });
 
+  it('takes bytes carried inside the command without pulling, and checks them like pulled ones', async () => {
+    const bytes = Buffer.from('small enough to travel inline');
+    const inline = { ...command(bytes), content: bytes.toString('base64') };
+    await send(inline);
+    await waitFor(() => events.length === 1, 5_000, 'ReplicaStored');
+    expect(events[0]).toMatchObject({ type: 'ReplicaStored', fileId: inline.fileId, sha256: sha256(bytes) });
+    expect(sourceRequests).toBe(0);
+
+    const forged = { ...command(bytes), content: Buffer.from('something else').toString('base64') };
+    await send(forged);
+    await waitFor(() => events.length === 2, 10_000, 'ReplicaFailed');
+    expect(events[1]).toMatchObject({ type: 'ReplicaFailed', fileId: forged.fileId });
+    expect(await store.get(forged.fileId)).toBeUndefined();
+  });
+
   it('retries an unreachable source with backoff, then reports ReplicaFailed and drops the command', async () => {
     const message = command(Buffer.from('x'), `http://127.0.0.1:${await freePort()}/gone`);
     await send(message);

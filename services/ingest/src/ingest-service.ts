@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { listen } from '../../../shared/src/http/listen.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { createIngestApp } from './app.ts';
 import type { IngestConfig } from './config.ts';
+import type { OutboxPolicy } from './metadata-store.ts';
 import { NodeRegistry } from './node-registry.ts';
 import { sweepOrphanBlobs } from './orphan-sweep.ts';
 import { Reconciler } from './reconciler.ts';
@@ -52,6 +54,8 @@ export async function startIngest(
     logger,
     sourceBaseUrl: () => publicUrl ?? `http://127.0.0.1:${config.port}`,
     redeclareTopology: () => broker.assertTopology(topology),
+    inlineMaxBytes: config.inlineMaxBytes,
+    readMainCopy: (id) => readFile(blobs.blobPath(id)),
   });
   await broker.assertTopology(topology);
   const consumer: Consumer = await broker.consume(names.ingestEventsQueue, replication.handleEvent, {
@@ -62,14 +66,19 @@ export async function startIngest(
   const server = await listen(app, config.host, config.port, config.idleTimeoutMs);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
+  const policy: OutboxPolicy = {
+    republishAfterMs: config.republishAfterMs,
+    republishMaxMs: config.republishMaxMs,
+    retryFailedAfterMs: config.retryFailedAfterMs,
+  };
   const reconciler = new Reconciler(replication, {
     intervalMs: config.reconcileIntervalMs,
-    republishAfterMs: config.republishAfterMs,
+    policy,
     logger,
   });
   reconciler.start();
   // Commands left unpublished by a previous run go out now rather than after the first interval.
-  void replication.republishDue(config.republishAfterMs);
+  void replication.republishDue(policy);
   // In the background, so start-up time does not grow with the number of files.
   void sweepOrphanBlobs(blobs, metadata, logger);
 

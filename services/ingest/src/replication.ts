@@ -14,7 +14,7 @@ import {
   type NodeCommand,
   parseMessage,
 } from '../../../shared/src/messages/index.ts';
-import type { DueCommand, FileRecord, MetadataStore } from './metadata-store.ts';
+import type { DueCommand, FileRecord, MetadataStore, OutboxPolicy } from './metadata-store.ts';
 import type { NodeRegistry } from './node-registry.ts';
 
 export interface ReplicationDeps {
@@ -27,6 +27,10 @@ export interface ReplicationDeps {
   sourceBaseUrl: () => string;
   /** Declares the topology again, for when a queue vanished under a live connection. */
   redeclareTopology: () => Promise<void>;
+  /** Files up to this size travel inside the command (base64), sparing the worker a pull. */
+  inlineMaxBytes: number;
+  /** The main copy's bytes, for inlining; undefined when it cannot be read. */
+  readMainCopy: (id: string) => Promise<Buffer | undefined>;
 }
 
 /**
@@ -41,20 +45,11 @@ export class Replication {
   }
 
   /** Publishes the command for one replica and records when; a failure is left to the reconciler. */
-  async publish(command: DueCommand): Promise<boolean> {
+  async publish(command: DueCommand, inline?: Buffer): Promise<boolean> {
     const { broker, names, metadata, logger } = this.deps;
     const message: NodeCommand =
       command.kind === 'replicate'
-        ? {
-            type: 'ReplicateFile',
-            version: 1,
-            fileId: command.file.id,
-            node: command.node,
-            size: command.file.size,
-            sha256: command.file.sha256,
-            name: command.file.name,
-            sourceUrl: `${this.deps.sourceBaseUrl()}/internal/blobs/${command.file.id}`,
-          }
+        ? await this.replicateCommand(command.file, command.node, inline)
         : { type: 'DeleteFile', version: 1, fileId: command.file.id, node: command.node };
     try {
       await broker.publish(names.replicateExchange, command.node, encodeMessage(message), {
@@ -90,12 +85,36 @@ export class Replication {
 
   /** Publishes a command for each node, concurrently, without throwing. */
   async publishAll(kind: DueCommand['kind'], file: FileRecord, nodes: string[]): Promise<void> {
-    await Promise.all(nodes.map((node) => this.publish({ kind, file, node })));
+    // Read a small file once for all nodes rather than once per command.
+    const inline = kind === 'replicate' ? await this.inlineBytes(file) : undefined;
+    await Promise.all(nodes.map((node) => this.publish({ kind, file, node }, inline)));
   }
 
-  /** Re-publishes every command that has waited longer than `olderThanMs`; returns how many were sent. */
-  async republishDue(olderThanMs: number, batch = 500): Promise<number> {
-    const due = this.deps.metadata.dueCommands(Date.now() - olderThanMs, batch);
+  private async replicateCommand(file: FileRecord, node: string, inline?: Buffer): Promise<NodeCommand> {
+    const content = inline ?? (await this.inlineBytes(file));
+    return {
+      type: 'ReplicateFile',
+      version: 1,
+      fileId: file.id,
+      node,
+      size: file.size,
+      sha256: file.sha256,
+      name: file.name,
+      sourceUrl: `${this.deps.sourceBaseUrl()}/internal/blobs/${file.id}`,
+      ...(content ? { content: content.toString('base64') } : {}),
+    };
+  }
+
+  private async inlineBytes(file: FileRecord): Promise<Buffer | undefined> {
+    if (file.size > this.deps.inlineMaxBytes) return undefined;
+    const bytes = await this.deps.readMainCopy(file.id).catch(() => undefined);
+    // The worker verifies the SHA-256 anyway; a short read just means "pull it instead".
+    return bytes?.length === file.size ? bytes : undefined;
+  }
+
+  /** Publishes every command the outbox policy says is due; returns how many were sent. */
+  async republishDue(policy: OutboxPolicy, batch = 500): Promise<number> {
+    const due = this.deps.metadata.dueCommands(Date.now(), batch, policy);
     const sent = await Promise.all(due.map((command) => this.publish(command)));
     return sent.filter(Boolean).length;
   }

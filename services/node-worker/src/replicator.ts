@@ -81,6 +81,18 @@ export class Replicator {
   }
 
   private async copy(command: ReplicateFile): Promise<BlobRecord> {
+    const expectations = {
+      expectedSha256: command.sha256,
+      expectedSize: command.size,
+      ...(command.name !== undefined ? { name: command.name } : {}),
+    };
+    if (command.content !== undefined) {
+      return this.deps.store.put(
+        command.fileId,
+        Readable.from([Buffer.from(command.content, 'base64')]),
+        expectations,
+      );
+    }
     const headers: Record<string, string> = {};
     if (this.deps.clusterToken) headers.authorization = `Bearer ${this.deps.clusterToken}`;
     const response = await fetch(command.sourceUrl, { headers });
@@ -94,11 +106,7 @@ export class Replicator {
     }
     let body: Readable = Readable.fromWeb(response.body as ReadableStream);
     if (faultEnabled('slow-copy')) body = pipeline(body, throttle(SLOW_COPY_CHUNK_DELAY_MS), () => undefined);
-    return this.deps.store.put(command.fileId, body, {
-      expectedSha256: command.sha256,
-      expectedSize: command.size,
-      ...(command.name !== undefined ? { name: command.name } : {}),
-    });
+    return this.deps.store.put(command.fileId, body, expectations);
   }
 
   private async delete(command: DeleteFile): Promise<void> {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FileId, NodeId, Sha256, Size } from './common.ts';
+import { FileId, HttpUrl, NodeId, Sha256, Size } from './common.ts';
 
 /** Command to a node: hold a verified copy of this file. Routed by node id to that node's queue. */
 export const ReplicateFile = z.object({
@@ -12,6 +12,14 @@ export const ReplicateFile = z.object({
   /** Display name, kept in the node's store so a file can be recovered by hand; never a path. */
   name: z.string().max(4096).optional(),
   /** Where the worker pulls the bytes from (the ingest service's internal blob endpoint). */
-  sourceUrl: z.url(),
+  sourceUrl: HttpUrl,
+  /**
+   * The bytes themselves (base64) for small files, so the worker need not pull them; verified
+   * against size and SHA-256 like pulled bytes.
+   */
+  content: z
+    .base64()
+    .max(1024 * 1024)
+    .optional(),
 });
 export type ReplicateFile = z.infer<typeof ReplicateFile>;
