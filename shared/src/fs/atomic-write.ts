@@ -20,6 +20,11 @@ export interface AtomicWriteOptions {
   expectedSha256?: string;
   expectedSize?: number;
   maxBytes?: number;
+  /**
+   * Fsync the target's directory after the rename (default true). A caller that renames a
+   * second file into the same directory right after may skip it and sync once for both.
+   */
+  syncDirectory?: boolean;
 }
 
 /**
@@ -46,7 +51,7 @@ export async function writeAtomically(
     }
     await ensureDirectory(dirname(target));
     await rename(tmp, target);
-    await fsyncDirectory(dirname(target));
+    if (options.syncDirectory !== false) await fsyncDirectory(dirname(target));
     return digest;
   } catch (err) {
     await rm(tmp, { force: true });

@@ -121,7 +121,12 @@ export class BlobStore {
 
   /** Streams bytes in, verified against the expectations, and records the receipt. */
   async put(id: string, source: Readable, options: PutOptions = {}): Promise<BlobRecord> {
-    const digest = await writeAtomically(source, this.blobPath(id), { tmpDir: this.tmpDir, ...options });
+    // The receipt goes to the same directory and its write fsyncs the directory: one sync for both renames.
+    const digest = await writeAtomically(source, this.blobPath(id), {
+      tmpDir: this.tmpDir,
+      ...options,
+      syncDirectory: false,
+    });
     const record: BlobRecord = {
       id,
       sha256: digest.sha256,
