@@ -230,6 +230,57 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     expect((await fetch(`${ingest}/files/${file.id}`, { method: 'DELETE' })).status).toBe(404);
   });
 
+  it('with its main copy gone, a file is served from a node and the main copy is repaired', async () => {
+    const file = await put(300_000, 'main-gone.bin');
+    await expectEverywhere([file]);
+    const blob = join(dir, 'data', 'blobs', file.id.slice(0, 2), file.id);
+    await rm(blob);
+    await rm(`${blob}.json`);
+    const got = await download(`${ingest}/files/${file.id}`);
+    expect(got.status).toBe(200);
+    expect(sha256(got.bytes)).toBe(sha256(file.bytes));
+    await waitFor(
+      async () => sha256(await readFile(blob).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
+      20_000,
+      'main copy repaired',
+    );
+  });
+
+  it('a damaged main copy is never served whole: the download fails, then the copy is repaired', async () => {
+    const file = await put(3 * MiB, 'main-rot.bin');
+    await expectEverywhere([file]);
+    const blob = join(dir, 'data', 'blobs', file.id.slice(0, 2), file.id);
+    const damaged = Buffer.from(await readFile(blob));
+    damaged[MiB] = (damaged[MiB] ?? 0) ^ 0x01;
+    await writeFile(blob, damaged);
+    await expect(download(`${ingest}/files/${file.id}`)).rejects.toThrow();
+    await waitFor(
+      async () => sha256(await readFile(blob).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
+      20_000,
+      'main copy repaired',
+    );
+    expect(sha256((await download(`${ingest}/files/${file.id}`)).bytes)).toBe(sha256(file.bytes));
+  });
+
+  it('a scrub on demand finds a damaged replica and it is replaced', async () => {
+    const file = await put(70_000, 'scrub-now.bin');
+    await expectEverywhere([file]);
+    const blob = join(storeOf('node1'), 'blobs', file.id.slice(0, 2), file.id);
+    const damaged = Buffer.from(await readFile(blob));
+    damaged[0] = (damaged[0] ?? 0) ^ 0xff;
+    await writeFile(blob, damaged);
+    const response = await fetch(`${workerUrl('node1')}/admin/scrub`, { method: 'POST' });
+    expect(response.status).toBe(200);
+    const report = (await response.json()) as { checked: number; removed: string[] };
+    expect(report.removed).toEqual([file.id]);
+    await waitFor(
+      async () => sha256(await readFile(blob).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
+      20_000,
+      'node1 copy replaced',
+    );
+    await expectEverywhere([file]);
+  });
+
   it('a flipped byte in a replica is found by the scrubber, removed and replaced', async () => {
     const file = await put(100_000, 'scrub.bin');
     await expectEverywhere([file]);

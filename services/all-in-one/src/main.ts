@@ -37,6 +37,8 @@ await runMain(
           port: e.DFR_NODE_PORT === 0 ? 0 : e.DFR_NODE_PORT + index,
           publicUrl: undefined,
           clusterToken: config.clusterToken,
+          apiToken: config.apiToken,
+          protectDownloads: config.protectDownloads ?? false,
           amqpPrefix: config.amqpPrefix,
           prefetch: e.DFR_PREFETCH,
           deliveryLimit: config.deliveryLimit,

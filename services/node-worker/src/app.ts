@@ -8,6 +8,7 @@ import { sendBlob } from '../../../shared/src/http/send-blob.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { FileId } from '../../../shared/src/messages/common.ts';
 import type { WorkerConfig } from './config.ts';
+import type { ScrubReport } from './scrubber.ts';
 
 export interface WorkerAppDeps {
   nodeId: string;
@@ -15,6 +16,8 @@ export interface WorkerAppDeps {
   logger: Logger;
   /** With protectDownloads, downloads need the API or the cluster token (ingest sends the latter). */
   access?: Pick<WorkerConfig, 'protectDownloads' | 'apiToken' | 'clusterToken'>;
+  /** One scrub pass on demand (`POST /admin/scrub`, guarded by the cluster token). */
+  scrub?: () => Promise<ScrubReport>;
 }
 
 /** A node worker's HTTP API: downloads of verified copies from this node's store only. */
@@ -28,6 +31,14 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
   const downloadAuth = deps.access?.protectDownloads
     ? requireToken(deps.access.apiToken, deps.access.clusterToken)
     : requireToken();
+
+  const scrub = deps.scrub;
+  if (scrub) {
+    app.post('/admin/scrub', requireToken(deps.access?.clusterToken), async (_req, res) => {
+      const report = await scrub();
+      res.json({ checked: report.checked, removed: report.removed });
+    });
+  }
 
   app.get('/files/:id', downloadAuth, async (req, res) => {
     const id = FileId.safeParse(req.params.id);

@@ -40,8 +40,16 @@ export async function startWorker(
   );
   sweeper.unref();
 
+  const names = topologyNames(config.amqpPrefix);
+  const scrubber = new Scrubber({ nodeId: config.nodeId, store, broker, names, logger });
   const server = await listen(
-    createWorkerApp({ nodeId: config.nodeId, store, logger }),
+    createWorkerApp({
+      nodeId: config.nodeId,
+      store,
+      logger,
+      access: config,
+      scrub: () => scrubber.runOnce(),
+    }),
     config.host,
     config.port,
     config.idleTimeoutMs,
@@ -50,7 +58,6 @@ export async function startWorker(
   const url = config.publicUrl ?? `http://127.0.0.1:${port}`;
   const workerId = `${hostname()}-${process.pid}-${randomBytes(2).toString('hex')}`;
 
-  const names = topologyNames(config.amqpPrefix);
   await broker.assertTopology(
     replicationTopology({
       prefix: config.amqpPrefix,
@@ -68,7 +75,6 @@ export async function startWorker(
     clusterToken: config.clusterToken,
     deliveryLimit: config.deliveryLimit,
   });
-  const scrubber = new Scrubber({ nodeId: config.nodeId, store, broker, names, logger });
   scrubber.start(config.scrubIntervalMs);
   const consumer = await broker.consume(names.nodeQueue(config.nodeId), replicator.handle, {
     prefetch: config.prefetch,

@@ -2,6 +2,7 @@ import type { Broker } from '../../../../shared/src/broker/broker.ts';
 import type { BlobStore } from '../../../../shared/src/fs/blob-store.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { IngestConfig } from '../config.ts';
+import type { MainCopies } from '../main-copy.ts';
 import type { MetadataStore } from '../metadata-store.ts';
 import type { NodeRegistry } from '../node-registry.ts';
 import type { Replication } from '../replication.ts';
@@ -10,6 +11,7 @@ import type { Replication } from '../replication.ts';
 export interface IngestContext {
   config: IngestConfig;
   blobs: BlobStore;
+  mainCopies: MainCopies;
   metadata: MetadataStore;
   replication: Replication;
   registry: NodeRegistry;

@@ -1,0 +1,100 @@
+import { pipeline, Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { AppError, errorMessage } from '../../../shared/src/errors.ts';
+import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import { VerifyingStream } from '../../../shared/src/fs/verifying-stream.ts';
+import type { Logger } from '../../../shared/src/logger.ts';
+import type { FileStatus } from './metadata-store.ts';
+import type { NodeRegistry } from './node-registry.ts';
+
+/**
+ * Ingest's main copies: read verified, and repaired from a node holding a verified replica
+ * when one is missing or damaged. A repair streams through the same atomic, checked write as
+ * an upload, so a repaired copy is as trustworthy as the original.
+ */
+export class MainCopies {
+  private readonly repairing = new Set<string>();
+
+  constructor(
+    private readonly deps: {
+      blobs: BlobStore;
+      registry: NodeRegistry;
+      clusterToken: string | undefined;
+      logger: Logger;
+    },
+  ) {}
+
+  /** True when the main copy is present and its receipt matches the metadata. */
+  async isIntact(file: FileStatus): Promise<boolean> {
+    const local = await this.deps.blobs.get(file.id);
+    return local !== undefined && local.sha256 === file.sha256 && local.size === file.size;
+  }
+
+  /**
+   * The main copy's bytes. A whole-file read is verified as it streams: on a mismatch the copy
+   * is dropped, a repair starts, and the reader's stream fails before its last chunk.
+   */
+  read(file: FileStatus, range?: { start: number; end: number }): Readable {
+    const bytes = this.deps.blobs.read(file.id, range);
+    if (range) return bytes;
+    const verifying = new VerifyingStream({ sha256: file.sha256, size: file.size }, () => {
+      this.deps.logger.error(
+        { fileId: file.id },
+        'main copy is damaged; removing it and repairing from a node',
+      );
+      void this.deps.blobs.remove(file.id).then(() => this.repair(file));
+    });
+    return pipeline(bytes, verifying, () => undefined);
+  }
+
+  /** A healthy node holding a verified replica, if any. */
+  replicaSource(file: FileStatus): { node: string; url: string } | undefined {
+    for (const receipt of file.nodes) {
+      if (receipt.state !== 'stored' || receipt.sha256 !== file.sha256) continue;
+      const url = this.deps.registry.urlOf(receipt.node);
+      if (url) return { node: receipt.node, url };
+    }
+    return undefined;
+  }
+
+  /** Streams the file (or a range) from a node. */
+  async fetchFromNode(url: string, id: string, range?: { start: number; end: number }): Promise<Readable> {
+    const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
+    // A node that protects its downloads lets ingest in with the cluster token.
+    if (this.deps.clusterToken) headers.authorization = `Bearer ${this.deps.clusterToken}`;
+    const response = await fetch(`${url}/files/${id}`, { headers });
+    if (!response.ok || !response.body) {
+      await response.body?.cancel();
+      throw new AppError('BAD_GATEWAY', 'the node holding the replica did not answer');
+    }
+    return Readable.fromWeb(response.body as ReadableStream);
+  }
+
+  /** Starts rebuilding the main copy from a node (once per file at a time); never throws. */
+  repair(file: FileStatus): void {
+    if (this.repairing.has(file.id)) return;
+    const source = this.replicaSource(file);
+    if (!source) {
+      this.deps.logger.error(
+        { fileId: file.id },
+        'main copy unavailable and no node holds a verified replica',
+      );
+      return;
+    }
+    this.repairing.add(file.id);
+    const log = this.deps.logger.child({ fileId: file.id, node: source.node });
+    this.fetchFromNode(source.url, file.id)
+      .then((bytes) =>
+        this.deps.blobs.put(file.id, bytes, {
+          expectedSha256: file.sha256,
+          expectedSize: file.size,
+          name: file.name,
+        }),
+      )
+      .then(
+        () => log.info('main copy repaired from a node'),
+        (err) => log.warn({ err: errorMessage(err) }, 'main copy repair failed; the next read tries again'),
+      )
+      .finally(() => this.repairing.delete(file.id));
+  }
+}
