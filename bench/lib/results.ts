@@ -1,0 +1,123 @@
+import type { PhaseUsage } from './cluster.ts';
+import type { MachineInfo } from './machine.ts';
+import type { LatencySummary } from './percentiles.ts';
+
+/** Peak RSS per process name (`ingest`, `node1-w1`, ...), MiB. */
+export type PeakRssMiB = Record<string, number>;
+
+/** CPU seconds (user + system) per process name over a phase. */
+export type CpuSeconds = Record<string, { user: number; system: number }>;
+
+export interface LargeResult {
+  sizeMiB: number;
+  baseline: { seconds: number; copySeconds: number[]; mibPerSecond: number };
+  runs: ({
+    mode: 'PUT' | 'multipart';
+    secondsTo201: number;
+    secondsToUploadOk3: number;
+    /** Size over time to UPLOAD_OK 3. */
+    mibPerSecond: number;
+    /** Size over time to the 201: how fast ingest took the bytes in. */
+    ingestMibPerSecond: number;
+    /** secondsToUploadOk3 / baseline seconds; the target is ≤ 1.3. */
+    ratioToBaseline: number;
+  } & UsageTables)[];
+}
+
+export interface SmallResult {
+  files: number;
+  fileBytes: number;
+  concurrency: number;
+  baseline: { seconds: number; filesPerSecond: number; fileLatencyMs: LatencySummary };
+  service: {
+    seconds: number;
+    filesPerSecond: number;
+    uploadMs: LatencySummary;
+    uploadToOk3Ms: LatencySummary;
+  } & UsageTables;
+  /** Service files/s over baseline files/s; the target is ≥ 0.6. */
+  ratioToBaseline: number;
+}
+
+export interface MetadataStoreResult {
+  files: number;
+  seedSeconds: number;
+  /** Spawn → "Server listening", each start-up. */
+  startupMs: number[];
+  startupMedianMs: number;
+  statusMs: LatencySummary;
+  pageMs: LatencySummary;
+}
+
+export interface MetadataResult {
+  /** The baseline store (small) and the measured one. */
+  baseline: MetadataStoreResult;
+  scaled: MetadataStoreResult;
+  pageLimit: number;
+}
+
+export interface ScaleOutResult {
+  files: number;
+  fileBytes: number;
+  concurrency: number;
+  runs: ({
+    workersPerNode: number;
+    filesPerSecond: number;
+    uploadToOk3Ms: LatencySummary;
+    /** files/s over the 1-worker run's. */
+    ratioToOneWorker: number;
+  } & UsageTables)[];
+}
+
+export interface TargetCheck {
+  scenario: string;
+  what: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchResults {
+  date: string;
+  command: string;
+  machine: MachineInfo;
+  options: Record<string, string | number | string[] | number[]>;
+  totalSeconds: number;
+  large?: LargeResult;
+  small?: SmallResult;
+  metadata?: MetadataResult;
+  scaleout?: ScaleOutResult;
+  targets: TargetCheck[];
+  /** The latency plot written beside the JSON, relative to the repository root. */
+  plot?: string;
+}
+
+export const MiB = 1024 * 1024;
+
+export function toMiB(bytes: number): number {
+  return Math.round((bytes / MiB) * 10) / 10;
+}
+
+/** What the processes used during a measured phase, as stored in the results. */
+export interface UsageTables {
+  peakRssMiB: PeakRssMiB;
+  /** Per service process, plus `bench client` (this process). */
+  cpuSeconds: CpuSeconds;
+  /** Busy share of all cores over the phase, whatever ran on the machine. */
+  machineCpuBusyPercent: number;
+}
+
+/** Splits a phase's usage into the tables of the results. */
+export function usageTables(usage: PhaseUsage): UsageTables {
+  const entries = Object.entries(usage.processes);
+  return {
+    peakRssMiB: Object.fromEntries(entries.map(([name, u]) => [name, toMiB(u.peakRssBytes)])),
+    cpuSeconds: {
+      ...Object.fromEntries(
+        entries.map(([name, u]) => [name, { user: u.cpuUserSeconds, system: u.cpuSystemSeconds }]),
+      ),
+      'bench client': usage.client,
+    },
+    machineCpuBusyPercent: usage.machineCpuBusyPercent,
+  };
+}

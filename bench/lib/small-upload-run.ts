@@ -1,0 +1,74 @@
+import { performance } from 'node:perf_hooks';
+import { sleep } from '../../test/support/wait-for.ts';
+import { acceptedId, keepAliveAgent, putBytes, statusLine } from './http-client.ts';
+import { runPool } from './pool.ts';
+import type { ReplicaTap } from './replica-tap.ts';
+
+/** How long one file may take to reach UPLOAD_OK 3 before the run counts as failed. */
+const FILE_TIMEOUT_MS = 120_000;
+const STATUS_POLL_MS = 2;
+
+export interface SmallUploadRun {
+  files: number;
+  seconds: number;
+  /** Files at UPLOAD_OK 3 per second, first upload sent to last UPLOAD_OK 3 seen. */
+  filesPerSecond: number;
+  /** Per file: request sent → 201 (the bytes and metadata are durable on ingest). */
+  uploadMs: number[];
+  /** Per file: request sent → ingest's status says UPLOAD_OK 3. */
+  uploadToOk3Ms: number[];
+}
+
+/**
+ * Uploads `files` slices of `bytes` (PUT, no `wait`) with `concurrency` uploads in flight. Each
+ * lane waits for its file to reach UPLOAD_OK 3 before sending the next, so `concurrency` files
+ * are in flight end to end, as in the baseline (where a file is done after its fourth copy).
+ */
+export async function smallUploadRun(options: {
+  url: string;
+  tap: ReplicaTap;
+  bytes: Buffer;
+  files: number;
+  fileBytes: number;
+  concurrency: number;
+  target?: number;
+}): Promise<SmallUploadRun> {
+  const target = options.target ?? 3;
+  const agent = keepAliveAgent(options.concurrency * 2);
+  const uploadMs: number[] = new Array(options.files);
+  const uploadToOk3Ms: number[] = new Array(options.files);
+  const started = performance.now();
+  try {
+    await runPool(options.files, options.concurrency, async (i) => {
+      const data = options.bytes.subarray(i * options.fileBytes, (i + 1) * options.fileBytes);
+      const sent = performance.now();
+      const answer = await putBytes(options.url, `small-${i}.bin`, data, agent);
+      uploadMs[i] = performance.now() - sent;
+      const id = acceptedId(answer);
+      await withTimeout(options.tap.storedOn(id, target), FILE_TIMEOUT_MS, `${target} replicas of ${id}`);
+      // The tap says the last replica was reported; ingest may need a moment to record it.
+      while ((await statusLine(options.url, id, agent)) !== `UPLOAD_OK ${target}`) {
+        if (performance.now() - sent > FILE_TIMEOUT_MS)
+          throw new Error(`${id} never reached UPLOAD_OK ${target}`);
+        await sleep(STATUS_POLL_MS);
+      }
+      uploadToOk3Ms[i] = performance.now() - sent;
+    });
+  } finally {
+    agent.destroy();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { files: options.files, seconds, filesPerSecond: options.files / seconds, uploadMs, uploadToOk3Ms };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
