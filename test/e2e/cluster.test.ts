@@ -70,6 +70,18 @@ describeWithRabbit('cluster of separate processes over RabbitMQ', amqpUrl, (url)
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  it('each worker reports healthy once RabbitMQ shows it consuming', async () => {
+    for (const worker of workers) {
+      await waitFor(
+        async () => (await fetch(`${worker.url}/healthz`)).status === 200,
+        20_000,
+        `${worker.url} healthy`,
+      );
+    }
+    const q = await queueInfo(url, names.nodeQueue('node1'));
+    expect(q.consumers).toBe(2);
+  });
+
   it('has a queue per node named after it, node1 with two competing consumers', async () => {
     await waitFor(
       async () => (await queueInfo(url, names.nodeQueue('node1'))).consumers === 2,

@@ -48,6 +48,8 @@ await runMain(
         },
         broker,
         nodeLogger,
+        // The embedded broker has no statistics lag.
+        { consumerVisibleAfterMs: e.AMQP_URL ? undefined : 0 },
       );
       nodeLogger.info({ url: worker.url }, `Worker ${nodeId} listening on ${config.host}:${worker.port}`);
       workers.push(worker);

@@ -16,6 +16,8 @@ export interface WorkerAppDeps {
   logger: Logger;
   /** With protectDownloads, downloads need the API or the cluster token (ingest sends the latter). */
   access?: Pick<WorkerConfig, 'protectDownloads' | 'apiToken' | 'clusterToken'>;
+  /** False until the worker consumes its node's queue visibly; `/healthz` answers 503 until then. */
+  isReady?: () => boolean;
   /** One scrub pass on demand (`POST /admin/scrub`, guarded by the cluster token). */
   scrub?: () => Promise<ScrubReport>;
 }
@@ -53,6 +55,8 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
     });
   });
   app.get('/healthz', (_req, res) => {
+    if (deps.isReady && !deps.isReady())
+      throw new AppError('NOT_READY', 'starting: not consuming its queue yet');
     res.json({ status: 'ok', node: deps.nodeId });
   });
   app.use(metrics.router);

@@ -13,6 +13,12 @@ import { startHeartbeat } from './heartbeat.ts';
 import { Replicator } from './replicator.ts';
 import { Scrubber } from './scrubber.ts';
 
+/**
+ * RabbitMQ reports a quorum queue's consumers in its statistics, refreshed every 5 s: a worker
+ * calls itself healthy only once operators (`rabbitmqctl list_queues`) can see it consuming.
+ */
+const CONSUMER_VISIBLE_AFTER_MS = 5_500;
+
 /** How long a stopping worker lets copies under way finish. */
 const SHUTDOWN_DRAIN_MS = 10_000;
 
@@ -31,6 +37,7 @@ export async function startWorker(
   config: WorkerConfig,
   broker: Broker,
   logger: Logger,
+  options: { consumerVisibleAfterMs?: number } = {},
 ): Promise<RunningWorker> {
   const store = new BlobStore(config.dir);
   await store.open();
@@ -40,6 +47,7 @@ export async function startWorker(
   );
   sweeper.unref();
 
+  let readyAtMs = Number.POSITIVE_INFINITY;
   const names = topologyNames(config.amqpPrefix);
   const scrubber = new Scrubber({ nodeId: config.nodeId, store, broker, names, logger });
   const server = await listen(
@@ -49,6 +57,7 @@ export async function startWorker(
       logger,
       access: config,
       scrub: () => scrubber.runOnce(),
+      isReady: () => Date.now() >= readyAtMs,
     }),
     config.host,
     config.port,
@@ -79,6 +88,7 @@ export async function startWorker(
   const consumer = await broker.consume(names.nodeQueue(config.nodeId), replicator.handle, {
     prefetch: config.prefetch,
   });
+  readyAtMs = Date.now() + (options.consumerVisibleAfterMs ?? CONSUMER_VISIBLE_AFTER_MS);
   const heartbeat = startHeartbeat({
     broker,
     names,
