@@ -63,7 +63,12 @@ export const env = {
         .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
         .optional(),
     ),
-  nodeId: () => z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _'),
+  nodeId: () =>
+    z
+      .string({
+        error: (issue) => (issue.input === undefined ? 'required (or pass --node)' : 'must be a string'),
+      })
+      .regex(/^[a-zA-Z0-9_-]{1,64}$/, 'must be 1-64 letters, digits, - or _'),
   nodeList: (fallback: string) =>
     z.preprocess(
       unsetIfEmpty,
