@@ -118,6 +118,10 @@ describe('SqliteMetadataStore', () => {
       cursor = page.next ?? undefined;
     } while (cursor);
     expect(seen).toEqual([...ids].reverse());
+    for (const listed of store.listFiles(10).files) {
+      expect(listed.nodes.map((n) => n.node)).toEqual(NODES);
+      expect(listed).toEqual(store.getFile(listed.id));
+    }
   });
 
   it('survives reopening: what was committed is there', () => {

@@ -116,6 +116,10 @@ export class SqliteMetadataStore implements MetadataStore {
       replicasOf: this.db.prepare<[string], ReplicaRow>(
         'SELECT * FROM replicas WHERE file_id = ? ORDER BY node',
       ),
+      // The replicas of a whole page in one query (json_each over the page's ids).
+      replicasOfMany: this.db.prepare<[string], ReplicaRow>(
+        'SELECT * FROM replicas WHERE file_id IN (SELECT value FROM json_each(?)) ORDER BY file_id, node',
+      ),
       page: this.db.prepare<[number, number], FileRow>(
         'SELECT seq, id, name, size, sha256, created_at, content_type FROM files WHERE deleted_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?',
       ),
@@ -172,7 +176,13 @@ export class SqliteMetadataStore implements MetadataStore {
     const before = cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(cursor);
     const rows = this.statements.page.all(Number.isSafeInteger(before) ? before : 0, limit + 1);
     const page = rows.slice(0, limit);
-    const files = page.map((row) => this.toStatus(row, this.statements.replicasOf.all(row.id)));
+    const replicas = new Map<string, ReplicaRow[]>();
+    for (const replica of this.statements.replicasOfMany.all(JSON.stringify(page.map((row) => row.id)))) {
+      const list = replicas.get(replica.file_id) ?? [];
+      list.push(replica);
+      replicas.set(replica.file_id, list);
+    }
+    const files = page.map((row) => this.toStatus(row, replicas.get(row.id) ?? []));
     const last = page.at(-1);
     return { files, next: rows.length > limit && last ? String(last.seq) : null };
   }
