@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import {
   type Broker,
@@ -366,10 +367,6 @@ function queueArguments(queue: QueueSpec): Record<string, unknown> {
   if (queue.deadLetterExchange) args['x-dead-letter-exchange'] = queue.deadLetterExchange;
   if (queue.deliveryLimit !== undefined) args['x-delivery-limit'] = queue.deliveryLimit;
   return args;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function delay(ms: number): Promise<void> {
