@@ -14,6 +14,8 @@ export const ErrorStatus = {
   INTERNAL: 500,
   BAD_GATEWAY: 502,
   NOT_READY: 503,
+  /** The store is full or read-only: nothing was kept, and the client may try again later. */
+  STORAGE_UNAVAILABLE: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ErrorStatus;

@@ -27,12 +27,27 @@ export function uploadError(err: unknown): unknown {
     if (err.code === 'LIMIT_FILE_SIZE') return new AppError('PAYLOAD_TOO_LARGE', 'file is too large');
     return new AppError('MALFORMED_UPLOAD', MULTER_MESSAGES[err.code] ?? 'malformed multipart body');
   }
+  if (isStorageFull(err))
+    return new AppError(
+      'STORAGE_UNAVAILABLE',
+      'the data directory cannot take this file now; nothing was kept',
+    );
   if (isClientAbort(err))
     return new AppError('CLIENT_CLOSED', 'client closed the connection during the upload');
   if (err instanceof Error && /multipart|boundary|part header|end of form/i.test(err.message)) {
     return new AppError('MALFORMED_UPLOAD', 'malformed multipart body');
   }
   return err;
+}
+
+/** No space, no quota, or a read-only filesystem: the service's problem, not the request's. */
+function isStorageFull(err: unknown): boolean {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    'code' in err &&
+    (err.code === 'ENOSPC' || err.code === 'EDQUOT' || err.code === 'EROFS')
+  );
 }
 
 function isClientAbort(err: unknown): boolean {
