@@ -262,6 +262,22 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     expect(sha256((await download(`${ingest}/files/${file.id}`)).bytes)).toBe(sha256(file.bytes));
   });
 
+  it('a node never serves a damaged replica whole; the download drops it and it is replaced', async () => {
+    const file = await put(2 * MiB, 'node-rot.bin');
+    await expectEverywhere([file]);
+    const blob = join(storeOf('node2'), 'blobs', file.id.slice(0, 2), file.id);
+    const damaged = Buffer.from(await readFile(blob));
+    damaged[MiB + 7] = (damaged[MiB + 7] ?? 0) ^ 0x10;
+    await writeFile(blob, damaged);
+    await expect(download(`${workerUrl('node2')}/files/${file.id}`)).rejects.toThrow();
+    await waitFor(
+      async () => sha256(await readFile(blob).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
+      20_000,
+      'node2 copy replaced',
+    );
+    await expectEverywhere([file]);
+  });
+
   it('a scrub on demand finds a damaged replica and it is replaced', async () => {
     const file = await put(70_000, 'scrub-now.bin');
     await expectEverywhere([file]);

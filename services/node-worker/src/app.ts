@@ -1,6 +1,8 @@
+import { pipeline } from 'node:stream';
 import express, { type Express } from 'express';
 import { AppError } from '../../../shared/src/errors.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import { VerifyingStream } from '../../../shared/src/fs/verifying-stream.ts';
 import { errorHandler, notFound } from '../../../shared/src/http/error-handler.ts';
 import { createMetrics } from '../../../shared/src/http/metrics.ts';
 import { requireToken } from '../../../shared/src/http/require-token.ts';
@@ -18,6 +20,8 @@ export interface WorkerAppDeps {
   access?: Pick<WorkerConfig, 'protectDownloads' | 'apiToken' | 'clusterToken'>;
   /** False until the worker consumes its node's queue visibly; `/healthz` answers 503 until then. */
   isReady?: () => boolean;
+  /** Called when a download finds a copy damaged: drop it and report it lost. */
+  onDamaged?: (fileId: string) => void;
   /** One scrub pass on demand (`POST /admin/scrub`, guarded by the cluster token). */
   scrub?: () => Promise<ScrubReport>;
 }
@@ -51,7 +55,16 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
       size: record.size,
       sha256: record.sha256,
       name: record.name ?? record.id,
-      open: (range) => deps.store.read(record.id, range),
+      open: (range) => {
+        const bytes = deps.store.read(record.id, range);
+        if (range) return bytes;
+        // A whole-file read is checked as it streams: a damaged copy never goes out whole.
+        const verifying = new VerifyingStream(record, () => {
+          deps.logger.error({ fileId: record.id }, 'a download found this replica damaged');
+          deps.onDamaged?.(record.id);
+        });
+        return pipeline(bytes, verifying, () => undefined);
+      },
     });
   });
   app.get('/healthz', (_req, res) => {

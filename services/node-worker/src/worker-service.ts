@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Broker } from '../../../shared/src/broker/broker.ts';
 import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
+import { errorMessage } from '../../../shared/src/errors.ts';
 import { BlobStore, STALE_TMP_MS } from '../../../shared/src/fs/blob-store.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
@@ -57,6 +58,13 @@ export async function startWorker(
       logger,
       access: config,
       scrub: () => scrubber.runOnce(),
+      onDamaged: (fileId) =>
+        void store
+          .markLost(fileId, 'a download found the stored bytes damaged')
+          .then(() => scrubber.reportLost())
+          .catch((err) =>
+            logger.error({ fileId, err: errorMessage(err) }, 'could not drop a damaged replica'),
+          ),
       isReady: () => Date.now() >= readyAtMs,
     }),
     config.host,
