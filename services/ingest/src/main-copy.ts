@@ -1,8 +1,7 @@
-import { pipeline, Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { AppError, errorMessage } from '../../../shared/src/errors.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
-import { VerifyingStream } from '../../../shared/src/fs/verifying-stream.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import type { FileStatus } from './metadata-store.ts';
 import type { NodeRegistry } from './node-registry.ts';
@@ -35,16 +34,13 @@ export class MainCopies {
    * is dropped, a repair starts, and the reader's stream fails before its last chunk.
    */
   read(file: FileStatus, range?: { start: number; end: number }): Readable {
-    const bytes = this.deps.blobs.read(file.id, range);
-    if (range) return bytes;
-    const verifying = new VerifyingStream({ sha256: file.sha256, size: file.size }, () => {
+    return this.deps.blobs.readVerified(file, range, () => {
       this.deps.logger.error(
         { fileId: file.id },
         'main copy is damaged; removing it and repairing from a node',
       );
       void this.deps.blobs.remove(file.id).then(() => this.repair(file));
     });
-    return pipeline(bytes, verifying, () => undefined);
   }
 
   /** A healthy node holding a verified replica, if any. */

@@ -1,8 +1,6 @@
-import { pipeline } from 'node:stream';
 import express, { type Express } from 'express';
 import { AppError } from '../../../shared/src/errors.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
-import { VerifyingStream } from '../../../shared/src/fs/verifying-stream.ts';
 import { errorHandler, notFound } from '../../../shared/src/http/error-handler.ts';
 import { createMetrics } from '../../../shared/src/http/metrics.ts';
 import { requireToken } from '../../../shared/src/http/require-token.ts';
@@ -55,16 +53,12 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
       size: record.size,
       sha256: record.sha256,
       name: record.name ?? record.id,
-      open: (range) => {
-        const bytes = deps.store.read(record.id, range);
-        if (range) return bytes;
-        // A whole-file read is checked as it streams: a damaged copy never goes out whole.
-        const verifying = new VerifyingStream(record, () => {
+      // A damaged copy never goes out whole: the read fails before its last chunk.
+      open: (range) =>
+        deps.store.readVerified(record, range, () => {
           deps.logger.error({ fileId: record.id }, 'a download found this replica damaged');
           deps.onDamaged?.(record.id);
-        });
-        return pipeline(bytes, verifying, () => undefined);
-      },
+        }),
     });
   });
   app.get('/healthz', (_req, res) => {

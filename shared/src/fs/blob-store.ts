@@ -3,12 +3,13 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import { FileId, Sha256, Size, Timestamp } from '../messages/common.ts';
 import { writeAtomically, writeFileAtomically } from './atomic-write.ts';
 import { hashFile } from './hash-file.ts';
 import { pathInside } from './safe-path.ts';
+import { VerifyingStream } from './verifying-stream.ts';
 
 const TMP_SEPARATOR = '~';
 
@@ -193,6 +194,21 @@ export class BlobStore {
   read(id: string, range?: { start: number; end: number }): Readable {
     // 1 MiB reads: the 64 KiB default costs ~17x the CPU per GiB served.
     return createReadStream(this.blobPath(id), { ...range, highWaterMark: READ_CHUNK_BYTES });
+  }
+
+  /**
+   * Like `read`, but a whole-file read is checked against `expected` as it streams: on a
+   * mismatch `onMismatch` runs and the stream fails before its last chunk, so damaged bytes
+   * never go out whole. A range cannot be checked and is read as is.
+   */
+  readVerified(
+    expected: { id: string; sha256: string; size: number },
+    range: { start: number; end: number } | undefined,
+    onMismatch: () => void,
+  ): Readable {
+    const bytes = this.read(expected.id, range);
+    if (range) return bytes;
+    return pipeline(bytes, new VerifyingStream(expected, onMismatch), () => undefined);
   }
 
   /** Removes receipt first, then bytes, so a half-done removal never looks like a held file. */
