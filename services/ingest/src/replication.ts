@@ -115,7 +115,18 @@ export class Replication {
   /** Publishes every command the outbox policy says is due; returns how many were sent. */
   async republishDue(policy: OutboxPolicy, batch = 500): Promise<number> {
     const due = this.deps.metadata.dueCommands(Date.now(), batch, policy);
-    const sent = await Promise.all(due.map((command) => this.publish(command)));
+    // A file due on several nodes (say after a broker outage) is read once for all of them.
+    const inline = new Map<string, Promise<Buffer | undefined>>();
+    const bytesOf = (file: FileRecord) => {
+      let bytes = inline.get(file.id);
+      if (!bytes) inline.set(file.id, (bytes = this.inlineBytes(file)));
+      return bytes;
+    };
+    const sent = await Promise.all(
+      due.map(async (command) =>
+        this.publish(command, command.kind === 'replicate' ? await bytesOf(command.file) : undefined),
+      ),
+    );
     return sent.filter(Boolean).length;
   }
 
