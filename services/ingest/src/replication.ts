@@ -118,8 +118,10 @@ export class Replication {
     // A file due on several nodes (say after a broker outage) is read once for all of them.
     const inline = new Map<string, Promise<Buffer | undefined>>();
     const bytesOf = (file: FileRecord) => {
-      let bytes = inline.get(file.id);
-      if (!bytes) inline.set(file.id, (bytes = this.inlineBytes(file)));
+      const known = inline.get(file.id);
+      if (known) return known;
+      const bytes = this.inlineBytes(file);
+      inline.set(file.id, bytes);
       return bytes;
     };
     const sent = await Promise.all(
