@@ -2,8 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
- * Node 20 refuses `--cpu-prof` in NODE_OPTIONS, and startService spawns `node --import tsx
- * <entry>` with no room for flags of ours. So a small preload, allowed there through `--import`,
+ * Node 20 refuses `--cpu-prof` in NODE_OPTIONS, and startService spawns `node <bundle>` with no
+ * room for flags of ours. So a small preload, allowed in NODE_OPTIONS through `--import`,
  * starts V8's profiler over the inspector and writes `CPU.<pid>.cpuprofile` (the format of
  * `--cpu-prof`) on exit; the in-process inspector answers synchronously, so an exit handler can.
  */

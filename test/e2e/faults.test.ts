@@ -214,7 +214,12 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     expect((await fetch(`${ingest}/files/${file.id}`)).status).toBe(404);
     for (const node of ['node1', 'node3'] as const) {
       await waitFor(
-        async () => (await fetch(`${workerUrl(node)}/files/${file.id}`)).status === 404,
+        // A pooled keep-alive connection may be found closed; the next probe opens a new one.
+        () =>
+          fetch(`${workerUrl(node)}/files/${file.id}`).then(
+            (r) => r.status === 404,
+            () => false,
+          ),
         20_000,
         `${node} delete`,
       );
@@ -260,6 +265,40 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
       'main copy repaired',
     );
     expect(sha256((await download(`${ingest}/files/${file.id}`)).bytes)).toBe(sha256(file.bytes));
+  });
+
+  it('a damaged main copy met by a re-replication is refused by the worker, found on its retry and repaired', async () => {
+    const file = await put(2 * MiB, 'main-rot-pull.bin');
+    await expectEverywhere([file]);
+    // Ingest serves workers unchecked; only the worker's retry asks it to verify.
+    const main = join(dir, 'data', 'blobs', file.id.slice(0, 2), file.id);
+    const damagedMain = Buffer.from(await readFile(main));
+    damagedMain[MiB] = (damagedMain[MiB] ?? 0) ^ 0x04;
+    await writeFile(main, damagedMain);
+    const replica = join(storeOf('node2'), 'blobs', file.id.slice(0, 2), file.id);
+    const damagedReplica = Buffer.from(await readFile(replica));
+    damagedReplica[10] = (damagedReplica[10] ?? 0) ^ 0x01;
+    await writeFile(replica, damagedReplica);
+
+    const scrub = await fetch(`${workerUrl('node2')}/admin/scrub`, { method: 'POST' });
+    expect(((await scrub.json()) as { removed: string[] }).removed).toEqual([file.id]);
+    await waitFor(
+      () => /main copy is damaged/.test(ingestProcess?.output() ?? ''),
+      30_000,
+      'ingest to find its damaged main copy on the verified retry',
+    );
+    await waitFor(
+      async () => sha256(await readFile(main).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
+      30_000,
+      'main copy repaired',
+    );
+    await waitFor(
+      async () => sha256(await readFile(replica).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
+      30_000,
+      'node2 copy replaced',
+    );
+    expect(workers.get('node2')?.output()).toMatch(/expected SHA-256/);
+    await expectEverywhere([file]);
   });
 
   it('a node never serves a damaged replica whole; the download drops it and it is replaced', async () => {

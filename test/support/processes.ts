@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,14 +6,28 @@ import { waitFor } from './wait-for.ts';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-const entryPoints = {
-  ingest: 'services/ingest/src/main.ts',
-  worker: 'services/node-worker/src/main.ts',
-  'all-in-one': 'services/all-in-one/src/main.ts',
-  client: 'services/client/src/main.ts',
+const bundles = {
+  ingest: 'dist/ingest.mjs',
+  worker: 'dist/worker.mjs',
+  'all-in-one': 'dist/all-in-one.mjs',
+  client: 'dist/client.mjs',
 } as const;
 
-export type ServiceKind = keyof typeof entryPoints;
+let built = false;
+
+/**
+ * The path of a service's bundle, built first (once per test process): tests and the benchmark
+ * run exactly what `npm start`, `npm run ingest` and `npm run worker` run (scripts/build.mjs).
+ */
+function bundle(kind: keyof typeof bundles): string {
+  if (!built) {
+    execFileSync(process.execPath, [join(repoRoot, 'scripts/build.mjs')], { stdio: 'inherit' });
+    built = true;
+  }
+  return join(repoRoot, bundles[kind]);
+}
+
+export type ServiceKind = keyof typeof bundles;
 
 /** A service running as a real child process, its output kept for assertions and failure reports. */
 export interface ServiceProcess {
@@ -36,7 +50,7 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 const LISTENING = /listening on [^\s:"]+:(\d+)/;
 
-/** Spawns `node --import tsx <entry>` and waits until it printed its listening line. */
+/** Spawns `node dist/<kind>.mjs` and waits until it printed its listening line. */
 export async function startService(
   kind: Exclude<ServiceKind, 'client'>,
   name: string,
@@ -44,7 +58,7 @@ export async function startService(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entryPoints[kind]), ...args], {
+  const child = spawn(process.execPath, [bundle(kind), ...args], {
     cwd: repoRoot,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -104,7 +118,7 @@ export async function runClient(
   env: Record<string, string> = {},
   timeoutMs = 120_000,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, entryPoints.client), ...args], {
+  const child = spawn(process.execPath, [bundle('client'), ...args], {
     cwd: repoRoot,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

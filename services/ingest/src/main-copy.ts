@@ -43,6 +43,11 @@ export class MainCopies {
     });
   }
 
+  /** The main copy's bytes as they are on disk, for a reader that checks them itself. */
+  readUnchecked(file: FileStatus, range?: { start: number; end: number }): Readable {
+    return this.deps.blobs.read(file.id, range);
+  }
+
   /** A healthy node holding a verified replica, if any. */
   replicaSource(file: FileStatus): { node: string; url: string } | undefined {
     for (const receipt of file.nodes) {

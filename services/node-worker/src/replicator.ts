@@ -1,11 +1,11 @@
 import { pipeline, Readable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, Delivery, Disposition } from '../../../shared/src/broker/broker.ts';
 import { EventKeys, type TopologyNames } from '../../../shared/src/broker/topology.ts';
 import { errorMessage } from '../../../shared/src/errors.ts';
 import { faultEnabled, throttle } from '../../../shared/src/faults.ts';
 import type { BlobRecord, BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import { discard, getStream } from '../../../shared/src/http/get-stream.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import {
   type ClusterEvent,
@@ -59,7 +59,7 @@ export class Replicator {
       return 'reject';
     }
     try {
-      if (command.type === 'ReplicateFile') await this.replicate(command, log);
+      if (command.type === 'ReplicateFile') await this.replicate(command, delivery.deliveryCount, log);
       else await this.delete(command);
       return 'ack';
     } catch (err) {
@@ -67,7 +67,7 @@ export class Replicator {
     }
   };
 
-  private async replicate(command: ReplicateFile, log: Logger): Promise<void> {
+  private async replicate(command: ReplicateFile, earlierAttempts: number, log: Logger): Promise<void> {
     const held = await this.deps.store.get(command.fileId);
     if (held && held.sha256 === command.sha256 && held.size === command.size) {
       log.debug('already holds a verified copy');
@@ -75,12 +75,17 @@ export class Replicator {
       return;
     }
     const started = Date.now();
-    const record = await this.copy(command);
+    const record = await this.copy(command, earlierAttempts > 0);
     log.info({ size: record.size, ms: Date.now() - started }, 'replica stored');
     await this.reportStored(record);
   }
 
-  private async copy(command: ReplicateFile): Promise<BlobRecord> {
+  /**
+   * Copies the bytes in, checked against the command's size and SHA-256. The source skips its
+   * own check of the bytes it sends (this copy checks them anyway) unless `verifiedSource`: a
+   * retry asks for it, so a damaged source copy is found and repaired there, not just refused here.
+   */
+  private async copy(command: ReplicateFile, verifiedSource: boolean): Promise<BlobRecord> {
     const expectations = {
       expectedSha256: command.sha256,
       expectedSize: command.size,
@@ -95,16 +100,15 @@ export class Replicator {
     }
     const headers: Record<string, string> = {};
     if (this.deps.clusterToken) headers.authorization = `Bearer ${this.deps.clusterToken}`;
-    const response = await fetch(command.sourceUrl, { headers });
-    if (response.status === 404) {
-      await response.body?.cancel();
-      throw new SourceGone('the source has no such file');
+    const url = new URL(command.sourceUrl);
+    if (verifiedSource) url.searchParams.set('verify', '1');
+    const response = await getStream(url.href, { headers });
+    if (response.statusCode !== 200) {
+      discard(response);
+      if (response.statusCode === 404) throw new SourceGone('the source has no such file');
+      throw new Error(`source answered ${response.statusCode}`);
     }
-    if (!response.ok || !response.body) {
-      await response.body?.cancel();
-      throw new Error(`source answered ${response.status}`);
-    }
-    let body: Readable = Readable.fromWeb(response.body as ReadableStream);
+    let body: Readable = response;
     if (faultEnabled('slow-copy')) body = pipeline(body, throttle(SLOW_COPY_CHUNK_DELAY_MS), () => undefined);
     return this.deps.store.put(command.fileId, body, expectations);
   }
