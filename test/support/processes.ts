@@ -13,6 +13,12 @@ const bundles = {
   client: 'dist/client.mjs',
 } as const;
 
+/**
+ * Node flags of the services, as in package.json's scripts: a young generation of at most 3 x 4 MiB
+ * (Node 20 lets it grow to 3 x 16 MiB), which kept ingest under 128 MiB at 32 uploads in flight.
+ */
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4'];
+
 let built = false;
 
 /**
@@ -58,7 +64,7 @@ export async function startService(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [bundle(kind), ...args], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, bundle(kind), ...args], {
     cwd: repoRoot,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],

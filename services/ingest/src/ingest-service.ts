@@ -9,6 +9,7 @@ import { listen } from '../../../shared/src/http/listen.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { createIngestApp } from './app.ts';
 import type { IngestConfig } from './config.ts';
+import { GroupCommit } from './group-commit.ts';
 import { MainCopies } from './main-copy.ts';
 import type { OutboxPolicy } from './metadata-store.ts';
 import { NodeRegistry } from './node-registry.ts';
@@ -64,7 +65,18 @@ export async function startIngest(
   });
 
   const mainCopies = new MainCopies({ blobs, registry, clusterToken: config.clusterToken, logger });
-  const app = createIngestApp({ config, blobs, mainCopies, metadata, replication, registry, broker, logger });
+  const admissions = new GroupCommit(metadata);
+  const app = createIngestApp({
+    config,
+    blobs,
+    mainCopies,
+    metadata,
+    admissions,
+    replication,
+    registry,
+    broker,
+    logger,
+  });
   const server = await listen(app, config.host, config.port, config.idleTimeoutMs);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;

@@ -64,6 +64,8 @@ export type StoredOutcome = 'stored' | 'mismatch' | 'ignored';
  */
 export interface MetadataStore {
   addFile(file: FileRecord, nodes: string[]): void;
+  /** Adds several files in one transaction, durable when it returns; all or none. */
+  addFiles(entries: readonly { file: FileRecord; nodes: readonly string[] }[]): void;
   getFile(id: string): FileStatus | undefined;
   /** Newest first; `cursor` is the `next` of the previous page. */
   listFiles(limit: number, cursor?: string): { files: FileStatus[]; next: string | null };

@@ -161,9 +161,15 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   addFile(file: FileRecord, nodes: string[]): void {
+    this.addFiles([{ file, nodes }]);
+  }
+
+  addFiles(entries: readonly { file: FileRecord; nodes: readonly string[] }[]): void {
     this.durably(() => {
-      this.statements.insertFile.run({ ...file, contentType: file.contentType ?? null });
-      for (const node of nodes) this.statements.insertReplica.run(file.id, node);
+      for (const { file, nodes } of entries) {
+        this.statements.insertFile.run({ ...file, contentType: file.contentType ?? null });
+        for (const node of nodes) this.statements.insertReplica.run(file.id, node);
+      }
     });
   }
 

@@ -36,7 +36,7 @@ export async function acceptUpload(
     contentType: upload.contentType,
   };
   try {
-    ctx.metadata.addFile(file, ctx.config.nodes);
+    await ctx.admissions.addFile(file, ctx.config.nodes);
   } catch (err) {
     await ctx.blobs.remove(record.id);
     throw err;

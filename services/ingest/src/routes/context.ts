@@ -2,6 +2,7 @@ import type { Broker } from '../../../../shared/src/broker/broker.ts';
 import type { BlobStore } from '../../../../shared/src/fs/blob-store.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { IngestConfig } from '../config.ts';
+import type { GroupCommit } from '../group-commit.ts';
 import type { MainCopies } from '../main-copy.ts';
 import type { MetadataStore } from '../metadata-store.ts';
 import type { NodeRegistry } from '../node-registry.ts';
@@ -13,6 +14,8 @@ export interface IngestContext {
   blobs: BlobStore;
   mainCopies: MainCopies;
   metadata: MetadataStore;
+  /** Where uploads record their files: one fsynced commit for all that finish together. */
+  admissions: GroupCommit;
   replication: Replication;
   registry: NodeRegistry;
   broker: Broker;
