@@ -1,7 +1,8 @@
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { AppError, errorMessage } from '../../../shared/src/errors.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import { pumpFile } from '../../../shared/src/fs/pump-file.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import type { FileStatus } from './metadata-store.ts';
 import type { NodeRegistry } from './node-registry.ts';
@@ -43,9 +44,9 @@ export class MainCopies {
     });
   }
 
-  /** The main copy's bytes as they are on disk, for a reader that checks them itself. */
-  readUnchecked(file: FileStatus, range?: { start: number; end: number }): Readable {
-    return this.deps.blobs.read(file.id, range);
+  /** Writes the main copy's bytes as they are on disk to a reader that checks them itself. */
+  sendUnchecked(file: FileStatus, range: { start: number; end: number }, out: Writable): Promise<void> {
+    return pumpFile(this.deps.blobs.blobPath(file.id), range, out);
   }
 
   /** A healthy node holding a verified replica, if any. */

@@ -15,6 +15,11 @@ export interface BlobToSend {
   contentType?: string | undefined;
   /** Opens the bytes, or the inclusive range [start, end]. */
   open(range?: { start: number; end: number }): Readable | Promise<Readable>;
+  /**
+   * Writes the bytes [start, end] to the response itself, without ending it; when given, it is
+   * used instead of `open` (see pumpFile).
+   */
+  pump?(range: { start: number; end: number }, res: Response): Promise<void>;
 }
 
 /**
@@ -47,7 +52,7 @@ export async function sendBlob(req: Request, res: Response, blob: BlobToSend): P
 
   const bodyless = req.method === 'HEAD' || blob.size === 0;
   // Open before committing to a status, so a source that fails still gets a proper error answer.
-  const body = bodyless ? undefined : await blob.open(range);
+  const body = bodyless || blob.pump ? undefined : await blob.open(range);
   if (range) {
     res.status(206);
     res.setHeader('Content-Range', `bytes ${range.start}-${range.end}/${blob.size}`);
@@ -55,6 +60,11 @@ export async function sendBlob(req: Request, res: Response, blob: BlobToSend): P
   } else {
     res.status(200);
     res.setHeader('Content-Length', String(blob.size));
+  }
+  if (blob.pump && !bodyless) {
+    await blob.pump(range ?? { start: 0, end: blob.size - 1 }, res);
+    res.end();
+    return;
   }
   if (!body) {
     res.end();
