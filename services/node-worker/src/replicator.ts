@@ -1,4 +1,4 @@
-import { pipeline, Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Broker, Delivery, Disposition } from '../../../shared/src/broker/broker.ts';
 import { EventKeys, type TopologyNames } from '../../../shared/src/broker/topology.ts';
@@ -92,11 +92,7 @@ export class Replicator {
       ...(command.name !== undefined ? { name: command.name } : {}),
     };
     if (command.content !== undefined) {
-      return this.deps.store.put(
-        command.fileId,
-        Readable.from([Buffer.from(command.content, 'base64')]),
-        expectations,
-      );
+      return this.deps.store.putBytes(command.fileId, Buffer.from(command.content, 'base64'), expectations);
     }
     const headers: Record<string, string> = {};
     if (this.deps.clusterToken) headers.authorization = `Bearer ${this.deps.clusterToken}`;

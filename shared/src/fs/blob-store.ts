@@ -1,13 +1,15 @@
-import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import { FileId, Sha256, Size, Timestamp } from '../messages/common.ts';
-import { writeAtomically, writeFileAtomically } from './atomic-write.ts';
+import { IntegrityError, writeAtomically, writeFileAtomically } from './atomic-write.ts';
+import { writeBytesAtomicallySync } from './atomic-write-sync.ts';
 import { hashFile } from './hash-file.ts';
+import { TooLargeError } from './hashing-stream.ts';
 import { pathInside } from './safe-path.ts';
 import { VerifyingStream } from './verifying-stream.ts';
 
@@ -137,6 +139,38 @@ export class BlobStore {
     };
     await writeFileAtomically(this.recordPath(id), JSON.stringify(record), this.tmpDir);
     await rm(this.lostPath(id), { force: true });
+    return record;
+  }
+
+  /**
+   * `put` for bytes already in memory (a small file carried inside a command, a small upload):
+   * the same checks and the same durability, done synchronously (see atomic-write-sync.ts).
+   * Throws IntegrityError or TooLargeError like `put`.
+   */
+  putBytes(id: string, bytes: Buffer, options: PutOptions = {}): BlobRecord {
+    if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
+      throw new TooLargeError(options.maxBytes);
+    }
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    if (options.expectedSize !== undefined && bytes.length !== options.expectedSize) {
+      throw new IntegrityError(`expected ${options.expectedSize} bytes, got ${bytes.length}`);
+    }
+    if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
+      throw new IntegrityError(`expected SHA-256 ${options.expectedSha256}, got ${sha256}`);
+    }
+    // As in put: the receipt's directory sync makes both renames durable.
+    writeBytesAtomicallySync(this.blobPath(id), bytes, this.tmpDir, { syncDirectory: false });
+    const record: BlobRecord = {
+      id,
+      sha256,
+      size: bytes.length,
+      storedAt: new Date().toISOString(),
+      ...(options.name !== undefined ? { name: options.name } : {}),
+    };
+    writeBytesAtomicallySync(this.recordPath(id), JSON.stringify(record), this.tmpDir, {
+      syncDirectory: true,
+    });
+    rmSync(this.lostPath(id), { force: true });
     return record;
   }
 

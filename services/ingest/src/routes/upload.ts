@@ -3,6 +3,7 @@ import type { RequestHandler } from 'express';
 import { AppError } from '../../../../shared/src/errors.ts';
 import type { BlobRecord } from '../../../../shared/src/fs/blob-store.ts';
 import { declaredMediaType } from '../../../../shared/src/http/content-type.ts';
+import { readBody } from '../../../../shared/src/http/read-body.ts';
 import { declaredLength } from '../../../../shared/src/http/request-headers.ts';
 import { displayName } from '../display-name.ts';
 import { acceptUpload } from './accept-upload.ts';
@@ -10,13 +11,24 @@ import type { IngestContext } from './context.ts';
 import { waitQuery } from './params.ts';
 import { uploadError } from './upload-errors.ts';
 
+/**
+ * A body that Content-Length declares this small is read into memory and stored in one
+ * synchronous step (BlobStore.putBytes); larger or chunked bodies stream to disk.
+ */
+const SMALL_UPLOAD_BYTES = 64 * 1024;
+
 /** `PUT /files/<name>`: the raw body is the file. */
 export function rawUpload(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
     const name = displayName(String(req.params.name));
+    const options = { maxBytes: ctx.config.maxUploadBytes, name };
+    const declared = declaredLength(req.get('content-length'));
     let record: BlobRecord;
     try {
-      record = await ctx.blobs.put(randomUUID(), req, { maxBytes: ctx.config.maxUploadBytes, name });
+      record =
+        declared !== undefined && declared <= SMALL_UPLOAD_BYTES
+          ? ctx.blobs.putBytes(randomUUID(), await readBody(req, declared), options)
+          : await ctx.blobs.put(randomUUID(), req, options);
     } catch (err) {
       throw uploadError(err);
     }
