@@ -68,7 +68,10 @@ export class Replicator {
   };
 
   private async replicate(command: ReplicateFile, earlierAttempts: number, log: Logger): Promise<void> {
-    const held = await this.deps.store.get(command.fileId);
+    const held =
+      command.content !== undefined
+        ? this.deps.store.getSync(command.fileId)
+        : await this.deps.store.get(command.fileId);
     if (held && held.sha256 === command.sha256 && held.size === command.size) {
       log.debug('already holds a verified copy');
       await this.reportStored(held);

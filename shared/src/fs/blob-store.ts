@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, rmSync } from 'node:fs';
+import { createReadStream, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -212,6 +212,19 @@ export class BlobStore {
       return undefined;
     }
     const info = await stat(this.blobPath(id)).catch(() => undefined);
+    if (!info || info.size !== record.size) return undefined;
+    return record;
+  }
+
+  /** `get` with synchronous calls (a receipt is a few hundred bytes), for the small-file path. */
+  getSync(id: string): BlobRecord | undefined {
+    let record: BlobRecord;
+    try {
+      record = BlobRecord.parse(JSON.parse(readFileSync(this.recordPath(id), 'utf8')));
+    } catch {
+      return undefined;
+    }
+    const info = statSync(this.blobPath(id), { throwIfNoEntry: false });
     if (!info || info.size !== record.size) return undefined;
     return record;
   }
