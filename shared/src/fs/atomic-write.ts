@@ -43,12 +43,7 @@ export async function writeAtomically(
     // flush: fsync before close, so the bytes are on disk before the rename can expose them.
     await pipeline(source, hashing, createWriteStream(tmp, { flags: 'wx', flush: true }));
     const digest = hashing.digest();
-    if (options.expectedSize !== undefined && digest.size !== options.expectedSize) {
-      throw new IntegrityError(`expected ${options.expectedSize} bytes, got ${digest.size}`);
-    }
-    if (options.expectedSha256 !== undefined && digest.sha256 !== options.expectedSha256) {
-      throw new IntegrityError(`expected SHA-256 ${options.expectedSha256}, got ${digest.sha256}`);
-    }
+    checkDigest(digest, options);
     await ensureDirectory(dirname(target));
     await rename(tmp, target);
     if (options.syncDirectory !== false) await fsyncDirectory(dirname(target));
@@ -56,6 +51,19 @@ export async function writeAtomically(
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/** Throws IntegrityError when the bytes' size or SHA-256 is not what was expected. */
+export function checkDigest(
+  digest: { sha256: string; size: number },
+  expected: { expectedSha256?: string | undefined; expectedSize?: number | undefined },
+): void {
+  if (expected.expectedSize !== undefined && digest.size !== expected.expectedSize) {
+    throw new IntegrityError(`expected ${expected.expectedSize} bytes, got ${digest.size}`);
+  }
+  if (expected.expectedSha256 !== undefined && digest.sha256 !== expected.expectedSha256) {
+    throw new IntegrityError(`expected SHA-256 ${expected.expectedSha256}, got ${digest.sha256}`);
   }
 }
 

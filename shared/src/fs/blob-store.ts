@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import { FileId, Sha256, Size, Timestamp } from '../messages/common.ts';
-import { IntegrityError, writeAtomically, writeFileAtomically } from './atomic-write.ts';
+import { checkDigest, writeAtomically, writeFileAtomically } from './atomic-write.ts';
 import { writeBytesAtomicallySync } from './atomic-write-sync.ts';
 import { hashFile } from './hash-file.ts';
 import { TooLargeError } from './hashing-stream.ts';
@@ -152,12 +152,7 @@ export class BlobStore {
       throw new TooLargeError(options.maxBytes);
     }
     const sha256 = createHash('sha256').update(bytes).digest('hex');
-    if (options.expectedSize !== undefined && bytes.length !== options.expectedSize) {
-      throw new IntegrityError(`expected ${options.expectedSize} bytes, got ${bytes.length}`);
-    }
-    if (options.expectedSha256 !== undefined && sha256 !== options.expectedSha256) {
-      throw new IntegrityError(`expected SHA-256 ${options.expectedSha256}, got ${sha256}`);
-    }
+    checkDigest({ sha256, size: bytes.length }, options);
     // As in put: the receipt's directory sync makes both renames durable.
     writeBytesAtomicallySync(this.blobPath(id), bytes, this.tmpDir, { syncDirectory: false });
     const record: BlobRecord = {
@@ -205,28 +200,24 @@ export class BlobStore {
 
   /** The receipt of a held blob whose bytes are present with the recorded size, else undefined. */
   async get(id: string): Promise<BlobRecord | undefined> {
-    let record: BlobRecord;
-    try {
-      record = BlobRecord.parse(JSON.parse(await readFile(this.recordPath(id), 'utf8')));
-    } catch {
-      return undefined;
-    }
+    const record = parseRecord(await readFile(this.recordPath(id), 'utf8').catch(() => undefined));
+    if (!record) return undefined;
     const info = await stat(this.blobPath(id)).catch(() => undefined);
-    if (!info || info.size !== record.size) return undefined;
-    return record;
+    return info?.size === record.size ? record : undefined;
   }
 
   /** `get` with synchronous calls (a receipt is a few hundred bytes), for the small-file path. */
   getSync(id: string): BlobRecord | undefined {
-    let record: BlobRecord;
+    let text: string | undefined;
     try {
-      record = BlobRecord.parse(JSON.parse(readFileSync(this.recordPath(id), 'utf8')));
+      text = readFileSync(this.recordPath(id), 'utf8');
     } catch {
       return undefined;
     }
+    const record = parseRecord(text);
+    if (!record) return undefined;
     const info = statSync(this.blobPath(id), { throwIfNoEntry: false });
-    if (!info || info.size !== record.size) return undefined;
-    return record;
+    return info?.size === record.size ? record : undefined;
   }
 
   /** Re-hashes the bytes and compares them with the receipt. */
@@ -276,5 +267,15 @@ export class BlobStore {
         if (record) yield record;
       }
     }
+  }
+}
+
+/** A receipt's text parsed and checked, or undefined when it is missing or not a receipt. */
+function parseRecord(text: string | undefined): BlobRecord | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return BlobRecord.parse(JSON.parse(text));
+  } catch {
+    return undefined;
   }
 }
