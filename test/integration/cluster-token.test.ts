@@ -42,6 +42,7 @@ describe('the cluster token between ingest and real workers', () => {
   let ingest: RunningIngest;
   const running: RunningWorker[] = [];
   let status: Status;
+  let id = '';
   // Past any inline limit: the token guards the pull over HTTP, which small files may skip.
   const bytes = Buffer.alloc(256 * 1024, 'replicated only to workers that present the cluster token');
 
@@ -77,7 +78,7 @@ describe('the cluster token between ingest and real workers', () => {
       body: new Uint8Array(bytes),
     });
     expect(response.status).toBe(201);
-    const { id } = (await response.json()) as { id: string };
+    ({ id } = (await response.json()) as { id: string });
     await waitFor(
       async () => (await getStatus(ingest.url, id)).nodes.every((n) => n.state !== 'pending'),
       30_000,
@@ -103,6 +104,21 @@ describe('the cluster token between ingest and real workers', () => {
     expect(nodeState(node)).toMatchObject({ state: 'failed' });
     expect(nodeState(node)?.reason).toMatch(/401/);
     expect((await filesUnder(join(dir, 'nodes', node))).filter((f) => !f.startsWith('.tmp/'))).toEqual([]);
+  });
+
+  it.each([
+    ['the whole main copy, unchecked', '', undefined, 200, [0, bytes.length - 1]],
+    ['the whole main copy, verified', '?verify=1', undefined, 200, [0, bytes.length - 1]],
+    ['a range in the middle', '', 'bytes=1000-200000', 206, [1000, 200_000]],
+    ['the last bytes', '', 'bytes=-10', 206, [bytes.length - 10, bytes.length - 1]],
+  ] as const)('sends workers %s', async (_what, query, range, code, [start, end]) => {
+    const response = await fetch(`${ingest.url}/internal/blobs/${id}${query}`, {
+      headers: { authorization: `Bearer ${CLUSTER_TOKEN}`, ...(range ? { range } : {}) },
+    });
+    expect(response.status).toBe(code);
+    const got = Buffer.from(await response.arrayBuffer());
+    expect(got.equals(bytes.subarray(start, end + 1))).toBe(true);
+    expect(response.headers.get('content-length')).toBe(String(end - start + 1));
   });
 
   it('never writes a token to a log line', () => {
