@@ -60,3 +60,26 @@ describe('pumpFile', () => {
     await expect(pumping).rejects.toThrow();
   });
 });
+
+describe('pumpFile when the receiver fails a write', () => {
+  it('rejects with that error while the next read is under way, and leaves nothing unhandled', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dfr-pump-fail-'));
+    const path = join(dir, 'blob');
+    await writeFile(path, randomBytes(4 * MiB));
+    let writes = 0;
+    const sink = new Writable({
+      write(_chunk, _encoding, done) {
+        writes += 1;
+        // The first write fails at once, so it settles while the pump reads its next chunk.
+        if (writes === 1) done(new Error('connection reset by peer'));
+        else done();
+      },
+    });
+    sink.on('error', () => undefined);
+    try {
+      await expect(pumpFile(path, { start: 0, end: 4 * MiB - 1 }, sink)).rejects.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -34,6 +34,9 @@ export async function pumpFile(
       // The other buffer's write must be done before this one goes out and that one is read into.
       await Promise.race([writing, closed]);
       writing = write(out, buffer.subarray(0, bytesRead));
+      // A failed write is seen at the next await; until then it must not count as unhandled
+      // (Node would end the process), since the next read may still be under way.
+      writing.catch(() => undefined);
       position += bytesRead;
     }
     await Promise.race([writing, closed]);
