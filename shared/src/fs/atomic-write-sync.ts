@@ -45,7 +45,7 @@ function ensureDirectorySync(dir: string): void {
   }
 }
 
-export function fsyncDirectorySync(dir: string): void {
+function fsyncDirectorySync(dir: string): void {
   const fd = openSync(dir, 'r');
   try {
     fsyncSync(fd);

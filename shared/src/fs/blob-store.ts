@@ -130,13 +130,7 @@ export class BlobStore {
       ...options,
       syncDirectory: false,
     });
-    const record: BlobRecord = {
-      id,
-      sha256: digest.sha256,
-      size: digest.size,
-      storedAt: new Date().toISOString(),
-      ...(options.name !== undefined ? { name: options.name } : {}),
-    };
+    const record = receiptFor(id, digest, options.name);
     await writeFileAtomically(this.recordPath(id), JSON.stringify(record), this.tmpDir);
     await rm(this.lostPath(id), { force: true });
     return record;
@@ -151,17 +145,11 @@ export class BlobStore {
     if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
       throw new TooLargeError(options.maxBytes);
     }
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    checkDigest({ sha256, size: bytes.length }, options);
+    const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+    checkDigest(digest, options);
     // As in put: the receipt's directory sync makes both renames durable.
     writeBytesAtomicallySync(this.blobPath(id), bytes, this.tmpDir, { syncDirectory: false });
-    const record: BlobRecord = {
-      id,
-      sha256,
-      size: bytes.length,
-      storedAt: new Date().toISOString(),
-      ...(options.name !== undefined ? { name: options.name } : {}),
-    };
+    const record = receiptFor(id, digest, options.name);
     writeBytesAtomicallySync(this.recordPath(id), JSON.stringify(record), this.tmpDir, {
       syncDirectory: true,
     });
@@ -268,6 +256,21 @@ export class BlobStore {
       }
     }
   }
+}
+
+/** The receipt of bytes just stored with this digest. */
+function receiptFor(
+  id: string,
+  digest: { sha256: string; size: number },
+  name: string | undefined,
+): BlobRecord {
+  return {
+    id,
+    sha256: digest.sha256,
+    size: digest.size,
+    storedAt: new Date().toISOString(),
+    ...(name !== undefined ? { name } : {}),
+  };
 }
 
 /** A receipt's text parsed and checked, or undefined when it is missing or not a receipt. */

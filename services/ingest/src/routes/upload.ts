@@ -23,12 +23,13 @@ export function rawUpload(ctx: IngestContext): RequestHandler {
     const name = displayName(String(req.params.name));
     const options = { maxBytes: ctx.config.maxUploadBytes, name };
     const declared = declaredLength(req.get('content-length'));
+    const id = randomUUID();
     let record: BlobRecord;
     try {
       record =
         declared !== undefined && declared <= SMALL_UPLOAD_BYTES
-          ? ctx.blobs.putBytes(randomUUID(), await readBody(req, declared), options)
-          : await ctx.blobs.put(randomUUID(), req, options);
+          ? ctx.blobs.putBytes(id, await readBody(req, declared), options)
+          : await ctx.blobs.put(id, req, options);
     } catch (err) {
       throw uploadError(err);
     }
