@@ -1,8 +1,8 @@
-import { Readable, type Writable } from 'node:stream';
-import type { ReadableStream } from 'node:stream/web';
+import type { Readable, Writable } from 'node:stream';
 import { AppError, errorMessage } from '../../../shared/src/errors.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
 import { pumpFile } from '../../../shared/src/fs/pump-file.ts';
+import { discard, getStream } from '../../../shared/src/http/get-stream.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import type { FileStatus } from './metadata-store.ts';
 import type { NodeRegistry } from './node-registry.ts';
@@ -64,12 +64,13 @@ export class MainCopies {
     const headers: Record<string, string> = range ? { range: `bytes=${range.start}-${range.end}` } : {};
     // A node that protects its downloads lets ingest in with the cluster token.
     if (this.deps.clusterToken) headers.authorization = `Bearer ${this.deps.clusterToken}`;
-    const response = await fetch(`${url}/files/${id}`, { headers });
-    if (!response.ok || !response.body) {
-      await response.body?.cancel();
+    const response = await getStream(`${url}/files/${id}`, { headers });
+    const status = response.statusCode ?? 0;
+    if (status < 200 || status >= 300) {
+      discard(response);
       throw new AppError('BAD_GATEWAY', 'the node holding the replica did not answer');
     }
-    return Readable.fromWeb(response.body as ReadableStream);
+    return response;
   }
 
   /** Starts rebuilding the main copy from a node (once per file at a time); never throws. */
