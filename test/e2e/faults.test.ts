@@ -19,6 +19,13 @@ const NODES = ['node1', 'node2', 'node3'] as const;
 type Node = (typeof NODES)[number];
 const MiB = 1024 * 1024;
 
+/** Damages a stored copy in place: XORs one byte of the file with `mask`. */
+async function flipBits(path: string, index: number, mask: number): Promise<void> {
+  const bytes = await readFile(path);
+  bytes[index] = (bytes[index] ?? 0) ^ mask;
+  await writeFile(path, bytes);
+}
+
 const privateRabbitAvailable = await canRunPrivateRabbit();
 if (!privateRabbitAvailable) {
   const reason = 'the RabbitMQ server binaries are not installed, so no private broker can be started';
@@ -255,9 +262,7 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     const file = await put(3 * MiB, 'main-rot.bin');
     await expectEverywhere([file]);
     const blob = join(dir, 'data', 'blobs', file.id.slice(0, 2), file.id);
-    const damaged = Buffer.from(await readFile(blob));
-    damaged[MiB] = (damaged[MiB] ?? 0) ^ 0x01;
-    await writeFile(blob, damaged);
+    await flipBits(blob, MiB, 0x01);
     await expect(download(`${ingest}/files/${file.id}`)).rejects.toThrow();
     await waitFor(
       async () => sha256(await readFile(blob).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
@@ -272,13 +277,9 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     await expectEverywhere([file]);
     // Ingest serves workers unchecked; only the worker's retry asks it to verify.
     const main = join(dir, 'data', 'blobs', file.id.slice(0, 2), file.id);
-    const damagedMain = Buffer.from(await readFile(main));
-    damagedMain[MiB] = (damagedMain[MiB] ?? 0) ^ 0x04;
-    await writeFile(main, damagedMain);
+    await flipBits(main, MiB, 0x04);
     const replica = join(storeOf('node2'), 'blobs', file.id.slice(0, 2), file.id);
-    const damagedReplica = Buffer.from(await readFile(replica));
-    damagedReplica[10] = (damagedReplica[10] ?? 0) ^ 0x01;
-    await writeFile(replica, damagedReplica);
+    await flipBits(replica, 10, 0x01);
 
     const scrub = await fetch(`${workerUrl('node2')}/admin/scrub`, { method: 'POST' });
     expect(((await scrub.json()) as { removed: string[] }).removed).toEqual([file.id]);
@@ -305,9 +306,7 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     const file = await put(2 * MiB, 'node-rot.bin');
     await expectEverywhere([file]);
     const blob = join(storeOf('node2'), 'blobs', file.id.slice(0, 2), file.id);
-    const damaged = Buffer.from(await readFile(blob));
-    damaged[MiB + 7] = (damaged[MiB + 7] ?? 0) ^ 0x10;
-    await writeFile(blob, damaged);
+    await flipBits(blob, MiB + 7, 0x10);
     await expect(download(`${workerUrl('node2')}/files/${file.id}`)).rejects.toThrow();
     await waitFor(
       async () => sha256(await readFile(blob).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
@@ -321,9 +320,7 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     const file = await put(70_000, 'scrub-now.bin');
     await expectEverywhere([file]);
     const blob = join(storeOf('node1'), 'blobs', file.id.slice(0, 2), file.id);
-    const damaged = Buffer.from(await readFile(blob));
-    damaged[0] = (damaged[0] ?? 0) ^ 0xff;
-    await writeFile(blob, damaged);
+    await flipBits(blob, 0, 0xff);
     const response = await fetch(`${workerUrl('node1')}/admin/scrub`, { method: 'POST' });
     expect(response.status).toBe(200);
     const report = (await response.json()) as { checked: number; removed: string[] };
@@ -340,9 +337,7 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     const file = await put(100_000, 'scrub.bin');
     await expectEverywhere([file]);
     const blob = join(storeOf('node3'), 'blobs', file.id.slice(0, 2), file.id);
-    const damaged = Buffer.from(await readFile(blob));
-    damaged[5000] = (damaged[5000] ?? 0) ^ 0xff;
-    await writeFile(blob, damaged);
+    await flipBits(blob, 5000, 0xff);
     expect(sha256(await readFile(blob))).not.toBe(sha256(file.bytes));
 
     await workers.get('node3')?.stop();

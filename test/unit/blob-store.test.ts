@@ -180,6 +180,36 @@ describe('BlobStore', () => {
     await expect(stat(crashed)).rejects.toThrow();
     expect((await stat(store.tmpDir)).isDirectory()).toBe(true);
   });
+  /** `putBytes` (bytes in memory, synchronous) keeps `put`'s contract: same files, same checks. */
+  describe('putBytes', () => {
+    it('stores the same blob and receipt as put, and clears a lost-note', async () => {
+      const id = randomUUID();
+      await store.markLost(id, 'rotted');
+      const record = store.putBytes(id, content, {
+        expectedSha256: sha256(content),
+        expectedSize: content.length,
+        name: 'small.txt',
+      });
+      expect(record).toMatchObject({ id, sha256: sha256(content), size: content.length, name: 'small.txt' });
+      expect(await store.get(id)).toEqual(record);
+      expect(await store.verify(id)).toBe(true);
+      expect(await store.lost()).toEqual([]);
+      expect((await filesUnder(root)).sort()).toEqual(
+        [join('blobs', id.slice(0, 2), id), join('blobs', id.slice(0, 2), `${id}.json`)].sort(),
+      );
+    });
+
+    it.each([
+      ['a wrong SHA-256', { expectedSha256: sha256('other') }, IntegrityError],
+      ['a wrong size', { expectedSize: content.length - 1 }, IntegrityError],
+      ['more than maxBytes', { maxBytes: content.length - 1 }, TooLargeError],
+    ])('refuses %s and leaves nothing behind', async (_what, options, error) => {
+      const id = randomUUID();
+      expect(() => store.putBytes(id, content, options)).toThrow(error);
+      expect(await filesUnder(root)).toEqual([]);
+      expect(await store.get(id)).toBeUndefined();
+    });
+  });
 });
 
 /** The pid of a process that has exited, so no live process owns it. */
@@ -188,48 +218,3 @@ async function exitedPid(): Promise<number> {
   await once(child, 'exit');
   return child.pid ?? 999_999;
 }
-
-/** `putBytes` (bytes in memory, synchronous) keeps `put`'s contract: same files, same checks. */
-describe('BlobStore.putBytes', () => {
-  let root: string;
-  let store: BlobStore;
-  const content = Buffer.from('small and synchronous\n');
-
-  beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'dfr-blob-bytes-'));
-    store = new BlobStore(root);
-    await store.open();
-  });
-
-  afterEach(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-
-  it('stores the same blob and receipt as put, and clears a lost-note', async () => {
-    const id = randomUUID();
-    await store.markLost(id, 'rotted');
-    const record = store.putBytes(id, content, {
-      expectedSha256: sha256(content),
-      expectedSize: content.length,
-      name: 'small.txt',
-    });
-    expect(record).toMatchObject({ id, sha256: sha256(content), size: content.length, name: 'small.txt' });
-    expect(await store.get(id)).toEqual(record);
-    expect(await store.verify(id)).toBe(true);
-    expect(await store.lost()).toEqual([]);
-    expect((await filesUnder(root)).sort()).toEqual(
-      [join('blobs', id.slice(0, 2), id), join('blobs', id.slice(0, 2), `${id}.json`)].sort(),
-    );
-  });
-
-  it.each([
-    ['a wrong SHA-256', { expectedSha256: sha256('other') }, IntegrityError],
-    ['a wrong size', { expectedSize: content.length - 1 }, IntegrityError],
-    ['more than maxBytes', { maxBytes: content.length - 1 }, TooLargeError],
-  ])('refuses %s and leaves nothing behind', async (_what, options, error) => {
-    const id = randomUUID();
-    expect(() => store.putBytes(id, content, options)).toThrow(error);
-    expect(await filesUnder(root)).toEqual([]);
-    expect(await store.get(id)).toBeUndefined();
-  });
-});
