@@ -6,8 +6,11 @@ import {
   NodeCommand,
   parseMessage,
   ReplicaStored,
+  ReplicasStored,
   ReplicateFile,
+  ReplicateFiles,
 } from '../../shared/src/messages/index.ts';
+import { MAX_FILES_PER_BATCH } from '../../shared/src/messages/replicate-files.ts';
 
 const fileId = '3f1c2a9e-8b7d-4c6e-9a1b-2c3d4e5f6a7b';
 const sha256 = 'a'.repeat(64);
@@ -117,5 +120,72 @@ describe('parseMessage', () => {
         expect(parseMessage(ReplicateFile, encodeMessage(value))).toEqual({ ok: true, value });
       }),
     );
+  });
+});
+
+const secondFileId = '9b2e4f60-1a3c-4d5e-8f70-a1b2c3d4e5f6';
+
+const replicateFiles: ReplicateFiles = {
+  type: 'ReplicateFiles',
+  version: 1,
+  node: 'node1',
+  files: [
+    { fileId, size: 5, sha256, name: 'hello.txt', content: Buffer.from('hello').toString('base64') },
+    { fileId: secondFileId, size: 0, sha256, content: '' },
+  ],
+};
+
+const replicasStored: ReplicasStored = {
+  type: 'ReplicasStored',
+  version: 1,
+  node: 'node-2',
+  replicas: [
+    { fileId, sha256, size: 5, storedAt: '2026-11-24T18:00:00.000Z' },
+    { fileId: secondFileId, sha256, size: 0, storedAt: '2026-11-24T18:00:01.000Z' },
+  ],
+};
+
+describe('batched messages', () => {
+  it('parses a valid ReplicateFiles as a NodeCommand and a valid ReplicasStored as a ClusterEvent', () => {
+    expect(parseMessage(NodeCommand, encodeMessage(replicateFiles))).toEqual({
+      ok: true,
+      value: replicateFiles,
+    });
+    expect(parseMessage(ClusterEvent, encodeMessage(replicasStored))).toEqual({
+      ok: true,
+      value: replicasStored,
+    });
+    expect(parseMessage(NodeCommand, encodeMessage(replicasStored)).ok).toBe(false);
+    expect(parseMessage(ClusterEvent, encodeMessage(replicateFiles)).ok).toBe(false);
+  });
+
+  it('accepts exactly MAX_FILES_PER_BATCH items', () => {
+    const files = Array.from({ length: MAX_FILES_PER_BATCH }, () => replicateFiles.files[0]);
+    const replicas = Array.from({ length: MAX_FILES_PER_BATCH }, () => replicasStored.replicas[0]);
+    expect(parseMessage(NodeCommand, json({ ...replicateFiles, files })).ok).toBe(true);
+    expect(parseMessage(ClusterEvent, json({ ...replicasStored, replicas })).ok).toBe(true);
+  });
+
+  const [file] = replicateFiles.files;
+  const [replica] = replicasStored.replicas;
+  const tooMany = MAX_FILES_PER_BATCH + 1;
+
+  it.each([
+    ['no files', { ...replicateFiles, files: [] }],
+    ['more than MAX_FILES_PER_BATCH files', { ...replicateFiles, files: Array(tooMany).fill(file) }],
+    ['content that is not base64', { ...replicateFiles, files: [{ ...file, content: 'not base64!' }] }],
+    ['a bad file id', { ...replicateFiles, files: [file, { ...file, fileId: '../../etc/passwd' }] }],
+  ])('rejects a ReplicateFiles with %s', (_case, body) => {
+    expect(parseMessage(ReplicateFiles, json(body)).ok).toBe(false);
+    expect(parseMessage(NodeCommand, json(body)).ok).toBe(false);
+  });
+
+  it.each([
+    ['no replicas', { ...replicasStored, replicas: [] }],
+    ['more than MAX_FILES_PER_BATCH replicas', { ...replicasStored, replicas: Array(tooMany).fill(replica) }],
+    ['a bad file id', { ...replicasStored, replicas: [replica, { ...replica, fileId: 'not-a-uuid' }] }],
+  ])('rejects a ReplicasStored with %s', (_case, body) => {
+    expect(parseMessage(ReplicasStored, json(body)).ok).toBe(false);
+    expect(parseMessage(ClusterEvent, json(body)).ok).toBe(false);
   });
 });

@@ -5,7 +5,9 @@ import { ReplicaDeleted } from './replica-deleted.ts';
 import { ReplicaFailed } from './replica-failed.ts';
 import { ReplicaLost } from './replica-lost.ts';
 import { ReplicaStored } from './replica-stored.ts';
+import { ReplicasStored } from './replicas-stored.ts';
 import { ReplicateFile } from './replicate-file.ts';
+import { ReplicateFiles } from './replicate-files.ts';
 
 export {
   DeleteFile,
@@ -14,16 +16,19 @@ export {
   ReplicaFailed,
   ReplicaLost,
   ReplicaStored,
+  ReplicasStored,
   ReplicateFile,
+  ReplicateFiles,
 };
 
 /** What a node's queue carries. */
-export const NodeCommand = z.discriminatedUnion('type', [ReplicateFile, DeleteFile]);
+export const NodeCommand = z.discriminatedUnion('type', [ReplicateFile, ReplicateFiles, DeleteFile]);
 export type NodeCommand = z.infer<typeof NodeCommand>;
 
 /** What ingest consumes from the events exchange. */
 export const ClusterEvent = z.discriminatedUnion('type', [
   ReplicaStored,
+  ReplicasStored,
   ReplicaFailed,
   ReplicaLost,
   ReplicaDeleted,
