@@ -122,6 +122,62 @@ describe('Replicator: retries, failures and idempotence', () => {
     expect(await store.get(forged.fileId)).toBeUndefined();
   });
 
+  /** A ReplicateFiles carrying `files`, each with its bytes (or `content` forged). */
+  const batch = (files: { bytes: Buffer; content?: Buffer }[]) => {
+    const entries = files.map(({ bytes, content }) => ({
+      fileId: randomUUID(),
+      size: bytes.length,
+      sha256: sha256(bytes),
+      name: 'small.txt',
+      content: (content ?? bytes).toString('base64'),
+    }));
+    return { type: 'ReplicateFiles', version: 1, node: 'n1', files: entries };
+  };
+
+  it('stores every file of a ReplicateFiles and reports them in one ReplicasStored; a duplicate re-reports', async () => {
+    const files = ['one', 'two', 'three'].map((text) => ({ bytes: Buffer.from(text) }));
+    const message = batch(files);
+    await send(message);
+    await waitFor(() => events.length === 1, 5_000, 'ReplicasStored');
+    const [event] = events;
+    expect(event).toMatchObject({ type: 'ReplicasStored', node: 'n1' });
+    const reported = event?.type === 'ReplicasStored' ? event.replicas : [];
+    expect(reported.map((r) => [r.fileId, r.sha256, r.size])).toEqual(
+      message.files.map((f) => [f.fileId, f.sha256, f.size]),
+    );
+    for (const file of message.files) {
+      expect(await store.verify(file.fileId)).toBe(true);
+      expect((await store.get(file.fileId))?.name).toBe('small.txt');
+    }
+    await send(message);
+    await waitFor(() => events.length === 2, 5_000, 'the second ReplicasStored');
+    expect(events[1]).toEqual(event);
+    expect(sourceRequests).toBe(0);
+  });
+
+  it('retries a batch with a bad file, reporting the good ones, and on the last attempt fails only the bad one', async () => {
+    const good = Buffer.from('good bytes');
+    const message = batch([
+      { bytes: good },
+      { bytes: Buffer.from('promised'), content: Buffer.from('forged') },
+    ]);
+    const [kept, forged] = message.files;
+    await send(message);
+    await waitFor(() => events.some((e) => e.type === 'ReplicaFailed'), 10_000, 'ReplicaFailed');
+    const stored = events.filter((e) => e.type === 'ReplicasStored');
+    // Every attempt reports the copy it holds; the last one also gives up on the forged file.
+    expect(stored).toHaveLength(DELIVERY_LIMIT);
+    for (const e of stored) expect(e.replicas.map((r) => r.fileId)).toEqual([kept?.fileId]);
+    expect(events.filter((e) => e.type === 'ReplicaFailed')).toMatchObject([
+      { type: 'ReplicaFailed', fileId: forged?.fileId, node: 'n1' },
+    ]);
+    expect(await store.verify(kept?.fileId ?? '')).toBe(true);
+    expect(await store.get(forged?.fileId ?? '')).toBeUndefined();
+    await sleep(100);
+    expect(events).toHaveLength(DELIVERY_LIMIT + 1);
+    expect(broker.depth(names.deadLetterQueue)).toBe(0);
+  });
+
   it('retries an unreachable source with backoff, then reports ReplicaFailed and drops the command', async () => {
     const message = command(Buffer.from('x'), `http://127.0.0.1:${await freePort()}/gone`);
     await send(message);
@@ -154,7 +210,9 @@ describe('Replicator: retries, failures and idempotence', () => {
   it('dead-letters a command for another node and an invalid one', async () => {
     await send({ ...command(Buffer.from('x')), node: 'n2' });
     await send({ type: 'ReplicateFile', version: 2 });
-    await waitFor(() => broker.depth(names.deadLetterQueue) === 2, 5_000, 'two dead letters');
+    await send({ ...batch([{ bytes: Buffer.from('x') }]), node: 'n2' });
+    await send({ ...batch([{ bytes: Buffer.from('x') }]), files: [] });
+    await waitFor(() => broker.depth(names.deadLetterQueue) === 4, 5_000, 'four dead letters');
     expect(events).toEqual([]);
   });
 

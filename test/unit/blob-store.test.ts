@@ -210,6 +210,71 @@ describe('BlobStore', () => {
       expect(await store.get(id)).toBeUndefined();
     });
   });
+
+  /** `putBytesMany` is `putBytes` for a batch: one outcome per file, in order; a bad file spoils only itself. */
+  describe('putBytesMany', () => {
+    it('stores the good files of a batch and refuses the bad ones, each with its own error', async () => {
+      const files = [0, 1, 2, 3].map((n) => ({ id: randomUUID(), bytes: Buffer.from(`file number ${n}\n`) }));
+      const [first, wrongHash, tooLarge, last] = files as [
+        (typeof files)[0],
+        (typeof files)[0],
+        (typeof files)[0],
+        (typeof files)[0],
+      ];
+      const outcomes = await store.putBytesMany([
+        { ...first, options: { expectedSha256: sha256(first.bytes), name: 'first.txt' } },
+        { ...wrongHash, options: { expectedSha256: sha256('something else') } },
+        { ...tooLarge, options: { maxBytes: tooLarge.bytes.length - 1 } },
+        { ...last },
+      ]);
+
+      expect(outcomes).toHaveLength(4);
+      expect(outcomes[0]).toMatchObject({
+        id: first.id,
+        sha256: sha256(first.bytes),
+        size: first.bytes.length,
+        name: 'first.txt',
+      });
+      expect(outcomes[1]).toBeInstanceOf(IntegrityError);
+      expect(outcomes[2]).toBeInstanceOf(TooLargeError);
+      expect(outcomes[3]).toMatchObject({ id: last.id, sha256: sha256(last.bytes), size: last.bytes.length });
+
+      for (const [i, file] of [first, last].entries()) {
+        expect(await store.get(file.id)).toEqual(outcomes[i * 3]);
+        expect(await store.verify(file.id)).toBe(true);
+        expect(await readFile(store.blobPath(file.id))).toEqual(file.bytes);
+      }
+      for (const file of [wrongHash, tooLarge]) {
+        expect(await store.get(file.id)).toBeUndefined();
+        await expect(stat(store.blobPath(file.id))).rejects.toThrow();
+        await expect(stat(`${store.blobPath(file.id)}.json`)).rejects.toThrow();
+      }
+      expect((await filesUnder(root)).sort()).toEqual(
+        [first, last]
+          .flatMap(({ id }) => [
+            join('blobs', id.slice(0, 2), id),
+            join('blobs', id.slice(0, 2), `${id}.json`),
+          ])
+          .sort(),
+      );
+      expect(await filesUnder(store.tmpDir)).toEqual([]);
+    });
+
+    it('resolves an empty batch with no outcomes', async () => {
+      expect(await store.putBytesMany([])).toEqual([]);
+      expect(await filesUnder(root)).toEqual([]);
+    });
+
+    it('clears the lost-note of a file it stores', async () => {
+      const id = randomUUID();
+      await store.markLost(id, 'rotted');
+      expect(await store.lost()).toEqual([{ id, reason: 'rotted' }]);
+      const [record] = await store.putBytesMany([{ id, bytes: content }]);
+      expect(record).toMatchObject({ id, sha256: sha256(content) });
+      expect(await store.get(id)).toEqual(record);
+      expect(await store.lost()).toEqual([]);
+    });
+  });
 });
 
 /** The pid of a process that has exited, so no live process owns it. */

@@ -4,7 +4,7 @@ import type { Broker, Delivery, Disposition } from '../../../shared/src/broker/b
 import { EventKeys, type TopologyNames } from '../../../shared/src/broker/topology.ts';
 import { errorMessage } from '../../../shared/src/errors.ts';
 import { faultEnabled, throttle } from '../../../shared/src/faults.ts';
-import type { BlobRecord, BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import type { BlobRecord, BlobStore, PutOptions } from '../../../shared/src/fs/blob-store.ts';
 import { discard, getStream } from '../../../shared/src/http/get-stream.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import {
@@ -14,7 +14,9 @@ import {
   NodeCommand,
   parseMessage,
   type ReplicateFile,
+  type ReplicateFiles,
 } from '../../../shared/src/messages/index.ts';
+import type { InlineReplica } from '../../../shared/src/messages/replicate-files.ts';
 
 export interface ReplicatorDeps {
   nodeId: string;
@@ -53,11 +55,15 @@ export class Replicator {
       return 'reject';
     }
     const command = parsed.value;
-    const log = this.deps.logger.child({ fileId: command.fileId, messageId: delivery.messageId });
     if (command.node !== this.deps.nodeId) {
-      log.error({ node: command.node }, 'command for another node; dead-lettering');
+      this.deps.logger.error(
+        { messageId: delivery.messageId, node: command.node },
+        'command for another node; dead-lettering',
+      );
       return 'reject';
     }
+    if (command.type === 'ReplicateFiles') return this.replicateBatch(command, delivery);
+    const log = this.deps.logger.child({ fileId: command.fileId, messageId: delivery.messageId });
     try {
       if (command.type === 'ReplicateFile') await this.replicate(command, delivery.deliveryCount, log);
       else await this.delete(command);
@@ -67,11 +73,86 @@ export class Replicator {
     }
   };
 
+  /**
+   * Stores each small file of the batch and reports every copy held in one ReplicasStored. A copy
+   * that could not be stored brings the whole batch back (the copies already held are only
+   * reported again); on the last attempt it is reported failed instead.
+   */
+  private async replicateBatch(command: ReplicateFiles, delivery: Delivery): Promise<Disposition> {
+    const log = this.deps.logger.child({ messageId: delivery.messageId, files: command.files.length });
+    const started = Date.now();
+    const stored: BlobRecord[] = [];
+    const failed: { fileId: string; reason: string }[] = [];
+    const missing: InlineReplica[] = [];
+    for (const file of command.files) {
+      const held = this.deps.store.getSync(file.fileId);
+      if (held && held.sha256 === file.sha256 && held.size === file.size) stored.push(held);
+      else missing.push(file);
+    }
+    const outcomes = await this.deps.store.putBytesMany(
+      missing.map((file) => ({
+        id: file.fileId,
+        bytes: Buffer.from(file.content, 'base64'),
+        options: expectationsOf(file),
+      })),
+    );
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome instanceof Error)
+        failed.push({ fileId: missing[i]?.fileId ?? '', reason: errorMessage(outcome) });
+      else stored.push(outcome);
+    }
+    const attempt = delivery.deliveryCount + 1;
+    try {
+      if (stored.length > 0) {
+        log.info({ stored: stored.length, ms: Date.now() - started }, 'replicas stored');
+        await this.emit(EventKeys.replicaStored, {
+          type: 'ReplicasStored',
+          version: 1,
+          node: this.deps.nodeId,
+          replicas: stored.map(({ id, sha256, size, storedAt }) => ({ fileId: id, sha256, size, storedAt })),
+        });
+      }
+      if (failed.length === 0) return 'ack';
+      if (attempt >= this.deps.deliveryLimit) {
+        for (const { fileId, reason } of failed) {
+          log.error({ fileId, reason, attempts: attempt }, 'giving up on this replica');
+          await this.emit(EventKeys.replicaFailed, {
+            type: 'ReplicaFailed',
+            version: 1,
+            fileId,
+            node: this.deps.nodeId,
+            reason,
+          });
+        }
+        return 'ack';
+      }
+    } catch (publishErr) {
+      log.warn({ err: errorMessage(publishErr), attempt }, 'could not report the batch; will retry');
+      await sleep(this.retryDelayMs(delivery.deliveryCount));
+      return 'requeue';
+    }
+    const [first] = failed;
+    log.warn(
+      { failed: failed.length, fileId: first?.fileId, reason: first?.reason, attempt },
+      'copies of the batch failed; will retry',
+    );
+    await sleep(this.retryDelayMs(delivery.deliveryCount));
+    return 'requeue';
+  }
+
+  /** A small file whose bytes came with the command: kept if already held, else written. */
+  private storeInline(file: InlineReplica): BlobRecord {
+    const held = this.deps.store.getSync(file.fileId);
+    if (held && held.sha256 === file.sha256 && held.size === file.size) return held;
+    return this.deps.store.putBytes(file.fileId, Buffer.from(file.content, 'base64'), expectationsOf(file));
+  }
+
   private async replicate(command: ReplicateFile, earlierAttempts: number, log: Logger): Promise<void> {
-    const held =
-      command.content !== undefined
-        ? this.deps.store.getSync(command.fileId)
-        : await this.deps.store.get(command.fileId);
+    if (command.content !== undefined) {
+      await this.reportStored(this.storeInline({ ...command, content: command.content }));
+      return;
+    }
+    const held = await this.deps.store.get(command.fileId);
     if (held && held.sha256 === command.sha256 && held.size === command.size) {
       log.debug('already holds a verified copy');
       await this.reportStored(held);
@@ -89,14 +170,7 @@ export class Replicator {
    * retry asks for it, so a damaged source copy is found and repaired there, not just refused here.
    */
   private async copy(command: ReplicateFile, verifiedSource: boolean): Promise<BlobRecord> {
-    const expectations = {
-      expectedSha256: command.sha256,
-      expectedSize: command.size,
-      ...(command.name !== undefined ? { name: command.name } : {}),
-    };
-    if (command.content !== undefined) {
-      return this.deps.store.putBytes(command.fileId, Buffer.from(command.content, 'base64'), expectations);
-    }
+    const expectations = expectationsOf(command);
     const headers: Record<string, string> = {};
     if (this.deps.clusterToken) headers.authorization = `Bearer ${this.deps.clusterToken}`;
     const url = new URL(command.sourceUrl);
@@ -146,13 +220,17 @@ export class Replicator {
         return 'requeue';
       }
     }
-    const delayMs = Math.min(10_000, (this.deps.retryBaseDelayMs ?? 250) * 2 ** delivery.deliveryCount);
+    const delayMs = this.retryDelayMs(delivery.deliveryCount);
     log.warn(
       { reason, attempt: delivery.deliveryCount + 1, retryInMs: delayMs },
       `${command.type} failed; will retry`,
     );
     await sleep(delayMs);
     return 'requeue';
+  }
+
+  private retryDelayMs(earlierAttempts: number): number {
+    return Math.min(10_000, (this.deps.retryBaseDelayMs ?? 250) * 2 ** earlierAttempts);
   }
 
   private reportStored(record: BlobRecord): Promise<void> {
@@ -170,4 +248,13 @@ export class Replicator {
   private emit(routingKey: string, event: ClusterEvent): Promise<void> {
     return this.deps.broker.publish(this.deps.names.eventsExchange, routingKey, encodeMessage(event));
   }
+}
+
+/** What a copy must match: the size and SHA-256 from the command, and the name to keep. */
+function expectationsOf(file: { size: number; sha256: string; name?: string | undefined }): PutOptions {
+  return {
+    expectedSha256: file.sha256,
+    expectedSize: file.size,
+    ...(file.name !== undefined ? { name: file.name } : {}),
+  };
 }

@@ -35,7 +35,7 @@ export function writeBytesAtomicallySync(
 }
 
 /** Like ensureDirectory in atomic-write.ts: a new directory's entry is fsynced into its parent. */
-function ensureDirectorySync(dir: string): void {
+export function ensureDirectorySync(dir: string): void {
   const firstCreated = mkdirSync(dir, { recursive: true });
   if (firstCreated === undefined) return;
   let current = dir;

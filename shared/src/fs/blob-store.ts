@@ -7,6 +7,7 @@ import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import { FileId, Sha256, Size, Timestamp } from '../messages/common.ts';
 import { checkDigest, writeAtomically, writeFileAtomically } from './atomic-write.ts';
+import { type FileWrite, writeEntriesAtomically } from './atomic-write-batch.ts';
 import { writeBytesAtomicallySync } from './atomic-write-sync.ts';
 import { hashFile } from './hash-file.ts';
 import { TooLargeError } from './hashing-stream.ts';
@@ -137,24 +138,51 @@ export class BlobStore {
   }
 
   /**
-   * `put` for bytes already in memory (a small file carried inside a command, a small upload):
-   * the same checks and the same durability, done synchronously (see atomic-write-sync.ts).
-   * Throws IntegrityError or TooLargeError like `put`.
+   * `put` for bytes already in memory (a small upload): the same checks and the same durability,
+   * done synchronously (see atomic-write-sync.ts). Throws IntegrityError or TooLargeError like `put`.
    */
   putBytes(id: string, bytes: Buffer, options: PutOptions = {}): BlobRecord {
-    if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
-      throw new TooLargeError(options.maxBytes);
-    }
-    const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
-    checkDigest(digest, options);
+    const record = checkedReceipt(id, bytes, options);
     // As in put: the receipt's directory sync makes both renames durable.
     writeBytesAtomicallySync(this.blobPath(id), bytes, this.tmpDir, { syncDirectory: false });
-    const record = receiptFor(id, digest, options.name);
     writeBytesAtomicallySync(this.recordPath(id), JSON.stringify(record), this.tmpDir, {
       syncDirectory: true,
     });
     rmSync(this.lostPath(id), { force: true });
     return record;
+  }
+
+  /**
+   * `putBytes` for many files at once, all their fsyncs issued together.
+   * Resolves with one outcome per file, in order: its receipt, or the error that kept it out.
+   */
+  async putBytesMany(
+    files: readonly { id: string; bytes: Buffer; options?: PutOptions }[],
+  ): Promise<(BlobRecord | Error)[]> {
+    const outcomes: (BlobRecord | Error)[] = [];
+    const entries: FileWrite[][] = [];
+    for (const { id, bytes, options = {} } of files) {
+      try {
+        const record = checkedReceipt(id, bytes, options);
+        outcomes.push(record);
+        // Blob first, receipt second: a receipt never lands without its bytes.
+        entries.push([
+          { target: this.blobPath(id), data: bytes },
+          { target: this.recordPath(id), data: JSON.stringify(record) },
+        ]);
+      } catch (err) {
+        outcomes.push(err instanceof Error ? err : new Error(String(err)));
+        entries.push([]);
+      }
+    }
+    const written = await writeEntriesAtomically(entries, this.tmpDir);
+    return outcomes.map((outcome, i) => {
+      const failure = written[i];
+      if (outcome instanceof Error) return outcome;
+      if (failure) return failure;
+      rmSync(this.lostPath(outcome.id), { force: true });
+      return outcome;
+    });
   }
 
   /**
@@ -259,6 +287,16 @@ export class BlobStore {
 }
 
 /** The receipt of bytes just stored with this digest. */
+/** The receipt for bytes in memory, once they pass `options`' checks (else it throws). */
+function checkedReceipt(id: string, bytes: Buffer, options: PutOptions): BlobRecord {
+  if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
+    throw new TooLargeError(options.maxBytes);
+  }
+  const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+  checkDigest(digest, options);
+  return receiptFor(id, digest, options.name);
+}
+
 function receiptFor(
   id: string,
   digest: { sha256: string; size: number },
