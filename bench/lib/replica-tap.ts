@@ -2,7 +2,7 @@ import amqp, { type ChannelModel } from 'amqplib';
 import { EventKeys, topologyNames } from '../../shared/src/broker/topology.ts';
 
 /**
- * Listens to the cluster's ReplicaStored events on a private, exclusive queue bound to the events
+ * Listens to the cluster's ReplicaStored and ReplicasStored events on a private, exclusive queue bound to the events
  * exchange, so the benchmark learns when a file's last replica landed without polling ingest for
  * every file in flight. It only says when to look: UPLOAD_OK 3 itself is still read from
  * ingest's status endpoint.
@@ -26,8 +26,15 @@ export class ReplicaTap {
       queue,
       (message) => {
         if (!message) return;
-        const event = JSON.parse(message.content.toString()) as { fileId: string; node: string };
-        tap.record(event.fileId, event.node);
+        // A ReplicaStored names one file; a ReplicasStored (the answer to a batch) several.
+        const event = JSON.parse(message.content.toString()) as {
+          node: string;
+          fileId?: string;
+          replicas?: { fileId: string }[];
+        };
+        for (const { fileId } of event.replicas ?? [{ fileId: event.fileId ?? '' }]) {
+          tap.record(fileId, event.node);
+        }
       },
       { noAck: true },
     );

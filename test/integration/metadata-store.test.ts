@@ -79,6 +79,25 @@ describe('SqliteMetadataStore', () => {
     expect(dueAt(store).map((c) => [c.kind, c.node])).toEqual(NODES.map((n) => ['delete', n]));
   });
 
+  it('records a batch of reports and publish times like one call each, in one go', () => {
+    const [a, b] = [file(), file()];
+    const gone = file();
+    store.addFiles([a, b].map((f) => ({ file: f, nodes: NODES })));
+    store.markPublishedMany([a.id, b.id, gone.id], 'node1', Date.now());
+    const due = dueAt(store).map((c) => `${c.file.id} ${c.node}`);
+    expect(due.sort()).toEqual([a, b].flatMap((f) => [`${f.id} node2`, `${f.id} node3`]).sort());
+    const outcomes = store.recordStoredMany([
+      stored(a, 'node1'),
+      stored(b, 'node1', 'b'.repeat(64)),
+      stored(gone, 'node1'),
+      stored(a, 'node2'),
+    ]);
+    expect(outcomes).toEqual(['stored', 'mismatch', 'ignored', 'stored']);
+    expect(store.getFile(a.id)?.replicas).toBe(2);
+    expect(store.getFile(b.id)?.replicas).toBe(0);
+    expect(store.recordStoredMany([])).toEqual([]);
+  });
+
   it('forgets a deleted file once every node confirmed, and ignores late acks for it', () => {
     const f = file();
     store.addFile(f, NODES);

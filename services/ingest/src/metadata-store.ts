@@ -70,6 +70,8 @@ export interface MetadataStore {
   /** Newest first; `cursor` is the `next` of the previous page. */
   listFiles(limit: number, cursor?: string): { files: FileStatus[]; next: string | null };
   recordStored(report: StoredReport): StoredOutcome;
+  /** `recordStored` for each report, in one transaction; outcomes in the reports' order. */
+  recordStoredMany(reports: readonly StoredReport[]): StoredOutcome[];
   recordFailed(fileId: string, node: string, reason: string): boolean;
   /** A node lost its copy: the replica is owed again (pending, due at once). False if untracked. */
   recordLost(fileId: string, node: string, reason: string): boolean;
@@ -80,5 +82,7 @@ export interface MetadataStore {
   /** Commands due at `nowMs` under the policy, least recently published first. */
   dueCommands(nowMs: number, limit: number, policy: OutboxPolicy): DueCommand[];
   markPublished(fileId: string, node: string, atMs: number): void;
+  /** `markPublished` for several files' commands to one node, in one transaction. */
+  markPublishedMany(fileIds: readonly string[], node: string, atMs: number): void;
   close(): void;
 }

@@ -202,6 +202,10 @@ export class SqliteMetadataStore implements MetadataStore {
     return matches ? 'stored' : 'mismatch';
   }
 
+  recordStoredMany(reports: readonly StoredReport[]): StoredOutcome[] {
+    return this.db.transaction(() => reports.map((report) => this.recordStored(report)))();
+  }
+
   recordFailed(fileId: string, node: string, reason: string): boolean {
     // The failed-retry clock starts now.
     return this.statements.markFailed.run(reason, Date.now(), fileId, node).changes > 0;
@@ -247,6 +251,12 @@ export class SqliteMetadataStore implements MetadataStore {
 
   markPublished(fileId: string, node: string, atMs: number): void {
     this.statements.markPublished.run(atMs, fileId, node);
+  }
+
+  markPublishedMany(fileIds: readonly string[], node: string, atMs: number): void {
+    this.db.transaction(() => {
+      for (const fileId of fileIds) this.statements.markPublished.run(atMs, fileId, node);
+    })();
   }
 
   close(): void {
