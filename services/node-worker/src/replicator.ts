@@ -81,26 +81,7 @@ export class Replicator {
   private async replicateBatch(command: ReplicateFiles, delivery: Delivery): Promise<Disposition> {
     const log = this.deps.logger.child({ messageId: delivery.messageId, files: command.files.length });
     const started = Date.now();
-    const stored: BlobRecord[] = [];
-    const failed: { fileId: string; reason: string }[] = [];
-    const missing: InlineReplica[] = [];
-    for (const file of command.files) {
-      const held = this.deps.store.getSync(file.fileId);
-      if (held && held.sha256 === file.sha256 && held.size === file.size) stored.push(held);
-      else missing.push(file);
-    }
-    const outcomes = await this.deps.store.putBytesMany(
-      missing.map((file) => ({
-        id: file.fileId,
-        bytes: Buffer.from(file.content, 'base64'),
-        options: expectationsOf(file),
-      })),
-    );
-    for (const [i, outcome] of outcomes.entries()) {
-      if (outcome instanceof Error)
-        failed.push({ fileId: missing[i]?.fileId ?? '', reason: errorMessage(outcome) });
-      else stored.push(outcome);
-    }
+    const { stored, failed } = await this.storeBatch(command.files);
     const attempt = delivery.deliveryCount + 1;
     try {
       if (stored.length > 0) {
@@ -140,11 +121,45 @@ export class Replicator {
     return 'requeue';
   }
 
+  /** Keeps the files of a batch: copies already held as they are, the others written together. */
+  private async storeBatch(
+    files: InlineReplica[],
+  ): Promise<{ stored: BlobRecord[]; failed: { fileId: string; reason: string }[] }> {
+    const stored: BlobRecord[] = [];
+    const missing: InlineReplica[] = [];
+    for (const file of files) {
+      const held = this.heldCopy(file);
+      if (held) stored.push(held);
+      else missing.push(file);
+    }
+    const outcomes = await this.deps.store.putBytesMany(
+      missing.map((file) => ({
+        id: file.fileId,
+        bytes: Buffer.from(file.content, 'base64'),
+        options: expectationsOf(file),
+      })),
+    );
+    const failed: { fileId: string; reason: string }[] = [];
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome instanceof Error)
+        failed.push({ fileId: missing[i]?.fileId ?? '', reason: errorMessage(outcome) });
+      else stored.push(outcome);
+    }
+    return { stored, failed };
+  }
+
   /** A small file whose bytes came with the command: kept if already held, else written. */
   private storeInline(file: InlineReplica): BlobRecord {
+    return (
+      this.heldCopy(file) ??
+      this.deps.store.putBytes(file.fileId, Buffer.from(file.content, 'base64'), expectationsOf(file))
+    );
+  }
+
+  /** The store's receipt for the file, if it holds a copy with the command's size and SHA-256. */
+  private heldCopy(file: { fileId: string; size: number; sha256: string }): BlobRecord | undefined {
     const held = this.deps.store.getSync(file.fileId);
-    if (held && held.sha256 === file.sha256 && held.size === file.size) return held;
-    return this.deps.store.putBytes(file.fileId, Buffer.from(file.content, 'base64'), expectationsOf(file));
+    return held && held.sha256 === file.sha256 && held.size === file.size ? held : undefined;
   }
 
   private async replicate(command: ReplicateFile, earlierAttempts: number, log: Logger): Promise<void> {
