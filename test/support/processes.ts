@@ -17,7 +17,7 @@ const bundles = {
  * Node flags of the services, as in package.json's scripts: a young generation of at most 3 x 4 MiB
  * (Node 20 lets it grow to 3 x 16 MiB), which kept ingest under 128 MiB at 32 uploads in flight.
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=2'];
+export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
 
 let built = false;
 
