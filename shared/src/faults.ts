@@ -6,7 +6,9 @@ import { Transform } from 'node:stream';
  */
 export type FaultName =
   /** Worker copies crawl (each chunk delayed), so a test can act mid-copy. */
-  'slow-copy';
+  | 'slow-copy'
+  /** A worker kills itself (SIGKILL) after storing a batch of small files, before reporting it. */
+  | 'crash-after-batch-stored';
 
 export function faultEnabled(name: FaultName, env: NodeJS.ProcessEnv = process.env): boolean {
   return (env.DFR_FAULTS ?? '').split(',').some((entry) => entry.trim() === name);

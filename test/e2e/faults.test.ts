@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,6 +135,29 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     await startWorker('node1');
     await expectEverywhere([file]);
     expect(await partFiles()).toEqual([]);
+  });
+
+  it('a worker killed after storing a batch of small files, before reporting it, reports them after its restart', async () => {
+    await workers.get('node1')?.stop();
+    const doomed = await startWorker('node1', { DFR_FAULTS: 'crash-after-batch-stored' });
+    const files = await Promise.all(Array.from({ length: 8 }, (_, i) => put(1024 + i, `batch-${i}.bin`)));
+    await waitFor(() => doomed.child.signalCode === 'SIGKILL', 30_000, 'node1 to crash after a batch');
+    const held = await Promise.all(
+      files.map((f) =>
+        stat(join(storeOf('node1'), 'blobs', f.id.slice(0, 2), f.id)).then(
+          () => true,
+          () => false,
+        ),
+      ),
+    );
+    expect(held).toContain(true);
+    for (const file of files) {
+      const node1 = (await getStatus(ingest, file.id)).nodes.find((n) => n.node === 'node1');
+      expect(node1?.state).toBe('pending');
+    }
+
+    await startWorker('node1');
+    await expectEverywhere(files);
   });
 
   it('uploads while the broker is down answer 201 and replicate once it is back', async () => {

@@ -82,6 +82,7 @@ export class Replicator {
     const log = this.deps.logger.child({ messageId: delivery.messageId, files: command.files.length });
     const started = Date.now();
     const { stored, failed } = await this.storeBatch(command.files);
+    if (faultEnabled('crash-after-batch-stored')) process.kill(process.pid, 'SIGKILL');
     const attempt = delivery.deliveryCount + 1;
     try {
       if (stored.length > 0) {
