@@ -134,6 +134,26 @@ describeWithRabbit('cluster of separate processes over RabbitMQ', amqpUrl, (url)
     expect(StatusBody.parse(body)).toMatchObject({ status: 'UPLOAD_OK 3', replicas: 3 });
   });
 
+  it.each([
+    { what: 'a small file (inline, batched)', size: 2048 },
+    { what: 'a large file (pulled)', size: 2 * MiB },
+  ])('every node serves $what with the media type it was uploaded with', async ({ size }) => {
+    const bytes = randomBytes(size);
+    const response = await fetch(`${ingest}/files/notes.txt`, {
+      method: 'PUT',
+      body: new Uint8Array(bytes),
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
+    expect(response.status).toBe(201);
+    const { id } = StatusBody.parse(await response.json());
+    await waitForReplicas(ingest, id);
+    for (const source of [ingest, ...workers.map((w) => w.url)]) {
+      const got = await download(`${source}/files/${id}`);
+      expect(got.status, source).toBe(200);
+      expect(got.headers.get('content-type'), source).toBe('text/plain');
+    }
+  });
+
   it('a duplicated ReplicateFile changes nothing', async () => {
     const bytes = randomBytes(10_000);
     const { body } = await uploadPut(ingest, 'dup.bin', bytes, '?wait=3&timeout=60000');

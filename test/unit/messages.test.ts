@@ -44,6 +44,16 @@ describe('parseMessage', () => {
     expect(parseMessage(ReplicaStored, json(replicaStored))).toEqual({ ok: true, value: replicaStored });
   });
 
+  it('takes a media type as ingest keeps it, and nothing else, as a ReplicateFile contentType', () => {
+    const withType = { ...replicateFile, contentType: 'text/plain' };
+    expect(parseMessage(ReplicateFile, json(withType))).toEqual({ ok: true, value: withType });
+    for (const contentType of ['text/plain; charset=utf-8', 'TEXT/PLAIN', 'text', '../etc/passwd', 'a/b\n']) {
+      expect(parseMessage(ReplicateFile, json({ ...replicateFile, contentType })).ok, contentType).toBe(
+        false,
+      );
+    }
+  });
+
   it('picks the message type from the union by its `type`', () => {
     expect(parseMessage(NodeCommand, encodeMessage(replicateFile))).toEqual({
       ok: true,

@@ -91,6 +91,7 @@ export class Replication {
       size: file.size,
       sha256: file.sha256,
       name: file.name,
+      ...(file.contentType !== undefined ? { contentType: file.contentType } : {}),
       sourceUrl: `${this.deps.sourceBaseUrl()}/internal/blobs/${file.id}`,
     };
     return this.send(message, node, [file.id], `ReplicateFile:${file.id}:${node}`);
@@ -106,6 +107,7 @@ export class Replication {
         size: file.size,
         sha256: file.sha256,
         name: file.name,
+        ...(file.contentType !== undefined ? { contentType: file.contentType } : {}),
         content: content.toString('base64'),
       })),
     };

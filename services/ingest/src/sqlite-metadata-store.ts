@@ -147,7 +147,7 @@ export class SqliteMetadataStore implements MetadataStore {
         "UPDATE replicas SET state = 'deleting', published_at = 0, attempts = 0 WHERE file_id = ?",
       ),
       due: this.db.prepare<[DueParams], ReplicaRow & FileRow>(
-        `SELECT r.file_id, r.node, r.state, f.seq, f.id, f.name, f.size, f.sha256, f.created_at
+        `SELECT r.file_id, r.node, r.state, f.seq, f.id, f.name, f.size, f.sha256, f.created_at, f.content_type
          FROM replicas r JOIN files f ON f.id = r.file_id
          WHERE (r.state IN ('pending', 'deleting')
                 AND r.published_at + min(@maxMs, @baseMs * (1 << max(min(r.attempts, 30) - 1, 0))) <= @now)
@@ -245,7 +245,14 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.statements.due.all(params).map((row) => ({
       kind: row.state === 'deleting' ? 'delete' : 'replicate',
       node: row.node,
-      file: { id: row.id, name: row.name, size: row.size, sha256: row.sha256, createdAt: row.created_at },
+      file: {
+        id: row.id,
+        name: row.name,
+        size: row.size,
+        sha256: row.sha256,
+        createdAt: row.created_at,
+        ...(row.content_type !== null ? { contentType: row.content_type } : {}),
+      },
     }));
   }
 

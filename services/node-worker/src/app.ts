@@ -53,6 +53,7 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
       size: record.size,
       sha256: record.sha256,
       name: record.name ?? record.id,
+      contentType: record.contentType,
       // A damaged copy never goes out whole: the read fails before its last chunk.
       open: (range) =>
         deps.store.readVerified(record, range, () => {

@@ -267,10 +267,16 @@ export class Replicator {
 }
 
 /** What a copy must match: the size and SHA-256 from the command, and the name to keep. */
-function expectationsOf(file: { size: number; sha256: string; name?: string | undefined }): PutOptions {
+function expectationsOf(file: {
+  size: number;
+  sha256: string;
+  name?: string | undefined;
+  contentType?: string | undefined;
+}): PutOptions {
   return {
     expectedSha256: file.sha256,
     expectedSize: file.size,
     ...(file.name !== undefined ? { name: file.name } : {}),
+    ...(file.contentType !== undefined ? { contentType: file.contentType } : {}),
   };
 }

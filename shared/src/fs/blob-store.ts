@@ -52,6 +52,8 @@ export const BlobRecord = z.object({
   size: Size,
   storedAt: Timestamp,
   name: z.string().optional(),
+  /** The media type declared at upload, when there was one. */
+  contentType: z.string().optional(),
 });
 export type BlobRecord = z.infer<typeof BlobRecord>;
 
@@ -60,6 +62,8 @@ export interface PutOptions {
   expectedSize?: number;
   maxBytes?: number;
   name?: string;
+  /** Kept in the receipt, for serving the file as it was uploaded. */
+  contentType?: string;
 }
 
 /**
@@ -131,7 +135,7 @@ export class BlobStore {
       ...options,
       syncDirectory: false,
     });
-    const record = receiptFor(id, digest, options.name);
+    const record = receiptFor(id, digest, options);
     await writeFileAtomically(this.recordPath(id), JSON.stringify(record), this.tmpDir);
     await rm(this.lostPath(id), { force: true });
     return record;
@@ -294,13 +298,13 @@ function checkedReceipt(id: string, bytes: Buffer, options: PutOptions): BlobRec
   }
   const digest = { sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
   checkDigest(digest, options);
-  return receiptFor(id, digest, options.name);
+  return receiptFor(id, digest, options);
 }
 
 function receiptFor(
   id: string,
   digest: { sha256: string; size: number },
-  name: string | undefined,
+  { name, contentType }: PutOptions,
 ): BlobRecord {
   return {
     id,
@@ -308,6 +312,7 @@ function receiptFor(
     size: digest.size,
     storedAt: new Date().toISOString(),
     ...(name !== undefined ? { name } : {}),
+    ...(contentType !== undefined ? { contentType } : {}),
   };
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FileId, HttpUrl, NodeId, Sha256, Size } from './common.ts';
+import { FileId, HttpUrl, MediaType, NodeId, Sha256, Size } from './common.ts';
 
 /** Command to a node: hold a verified copy of this file. Routed by node id to that node's queue. */
 export const ReplicateFile = z.object({
@@ -11,6 +11,8 @@ export const ReplicateFile = z.object({
   sha256: Sha256,
   /** Display name, kept in the node's store so a file can be recovered by hand; never a path. */
   name: z.string().max(4096).optional(),
+  /** The media type declared at upload, so a node serves the file as ingest does. */
+  contentType: MediaType.optional(),
   /** Where the worker pulls the bytes from (the ingest service's internal blob endpoint). */
   sourceUrl: HttpUrl,
   /**

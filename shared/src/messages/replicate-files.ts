@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FileId, NodeId, Sha256, Size } from './common.ts';
+import { FileId, MediaType, NodeId, Sha256, Size } from './common.ts';
 
 /** Most files one ReplicateFiles carries; ingest stops filling a batch well before it. */
 export const MAX_FILES_PER_BATCH = 256;
@@ -11,6 +11,8 @@ export const InlineReplica = z.object({
   sha256: Sha256,
   /** Display name, kept in the node's store as with ReplicateFile; never a path. */
   name: z.string().max(4096).optional(),
+  /** The media type declared at upload, as in ReplicateFile. */
+  contentType: MediaType.optional(),
   content: z.base64().max(1024 * 1024),
 });
 export type InlineReplica = z.infer<typeof InlineReplica>;
