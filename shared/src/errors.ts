@@ -35,6 +35,11 @@ export class AppError extends Error {
   }
 }
 
+/** What was thrown, as an Error (a thrown non-Error becomes one with its text). */
+export function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsync, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { ensureDirectorySync } from './atomic-write-sync.ts';
+import { asError } from '../errors.ts';
+import { fsyncDirectory } from './atomic-write.ts';
+import { ensureDirectorySync, writeAllSync } from './atomic-write-sync.ts';
 
 const fsyncAsync = promisify(fsync);
 
@@ -101,26 +103,11 @@ function writeTemp(entry: number, file: FileWrite, tmpDir: string): Temp | Error
   let fd: number | undefined;
   try {
     fd = openSync(path, 'wx');
-    const bytes = typeof file.data === 'string' ? Buffer.from(file.data) : file.data;
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written);
+    writeAllSync(fd, file.data);
     return { entry, file, path, fd };
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     rmSync(path, { force: true });
     return asError(err);
   }
-}
-
-async function fsyncDirectory(directory: string): Promise<void> {
-  const fd = openSync(directory, 'r');
-  try {
-    await fsyncAsync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function asError(err: unknown): Error {
-  return err instanceof Error ? err : new Error(String(err));
 }

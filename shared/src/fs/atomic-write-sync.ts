@@ -18,9 +18,7 @@ export function writeBytesAtomicallySync(
   try {
     const fd = openSync(tmp, 'wx');
     try {
-      const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-      let written = 0;
-      while (written < bytes.length) written += writeSync(fd, bytes, written);
+      writeAllSync(fd, data);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -32,6 +30,13 @@ export function writeBytesAtomicallySync(
     rmSync(tmp, { force: true });
     throw err;
   }
+}
+
+/** Writes all of `data` at the file's current position (a write may take only part of it). */
+export function writeAllSync(fd: number, data: Buffer | string): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  let written = 0;
+  while (written < bytes.length) written += writeSync(fd, bytes, written);
 }
 
 /** Like ensureDirectory in atomic-write.ts: a new directory's entry is fsynced into its parent. */

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
+import { asError } from '../errors.ts';
 import { FileId, Sha256, Size, Timestamp } from '../messages/common.ts';
 import { checkDigest, writeAtomically, writeFileAtomically } from './atomic-write.ts';
 import { type FileWrite, writeEntriesAtomically } from './atomic-write-batch.ts';
@@ -175,7 +176,7 @@ export class BlobStore {
           { target: this.recordPath(id), data: JSON.stringify(record) },
         ]);
       } catch (err) {
-        outcomes.push(err instanceof Error ? err : new Error(String(err)));
+        outcomes.push(asError(err));
         entries.push([]);
       }
     }
@@ -290,7 +291,6 @@ export class BlobStore {
   }
 }
 
-/** The receipt of bytes just stored with this digest. */
 /** The receipt for bytes in memory, once they pass `options`' checks (else it throws). */
 function checkedReceipt(id: string, bytes: Buffer, options: PutOptions): BlobRecord {
   if (options.maxBytes !== undefined && bytes.length > options.maxBytes) {
@@ -301,6 +301,7 @@ function checkedReceipt(id: string, bytes: Buffer, options: PutOptions): BlobRec
   return receiptFor(id, digest, options);
 }
 
+/** The receipt of bytes just stored with this digest. */
 function receiptFor(
   id: string,
   digest: { sha256: string; size: number },
