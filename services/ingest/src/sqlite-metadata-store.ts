@@ -245,14 +245,7 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.statements.due.all(params).map((row) => ({
       kind: row.state === 'deleting' ? 'delete' : 'replicate',
       node: row.node,
-      file: {
-        id: row.id,
-        name: row.name,
-        size: row.size,
-        sha256: row.sha256,
-        createdAt: row.created_at,
-        ...(row.content_type !== null ? { contentType: row.content_type } : {}),
-      },
+      file: toFileRecord(row),
     }));
   }
 
@@ -288,17 +281,23 @@ export class SqliteMetadataStore implements MetadataStore {
   private toStatus(row: FileRow, replicas: ReplicaRow[]): FileStatus {
     const nodes = replicas.map(toReceipt);
     return {
-      id: row.id,
-      name: row.name,
-      size: row.size,
-      sha256: row.sha256,
-      createdAt: row.created_at,
-      ...(row.content_type !== null ? { contentType: row.content_type } : {}),
+      ...toFileRecord(row),
       replicas: nodes.filter((n) => n.state === 'stored' && n.sha256 === row.sha256).length,
       target: replicas.length,
       nodes,
     };
   }
+}
+
+function toFileRecord(row: FileRow): FileRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    size: row.size,
+    sha256: row.sha256,
+    createdAt: row.created_at,
+    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
+  };
 }
 
 function toReceipt(row: ReplicaRow): ReplicaReceipt {
