@@ -15,6 +15,7 @@ import {
   type NodeCommand,
   parseMessage,
 } from '../../../shared/src/messages/index.ts';
+import type { InlineReplica } from '../../../shared/src/messages/replicate-files.ts';
 import { Batcher } from './batcher.ts';
 import type {
   DueCommand,
@@ -37,6 +38,17 @@ const INLINE_BATCH_LIMITS = { maxItems: 64, maxBytes: 1024 * 1024, maxInFlight: 
 interface InlineCommand {
   file: FileRecord;
   content: Buffer;
+}
+
+/** What every replicate command says of the file: what a copy must match, and what it keeps. */
+function copyFacts(file: FileRecord): Omit<InlineReplica, 'content'> {
+  return {
+    fileId: file.id,
+    size: file.size,
+    sha256: file.sha256,
+    name: file.name,
+    ...(file.contentType !== undefined ? { contentType: file.contentType } : {}),
+  };
 }
 
 export interface ReplicationDeps {
@@ -86,12 +98,8 @@ export class Replication {
     const message: NodeCommand = {
       type: 'ReplicateFile',
       version: 1,
-      fileId: file.id,
       node,
-      size: file.size,
-      sha256: file.sha256,
-      name: file.name,
-      ...(file.contentType !== undefined ? { contentType: file.contentType } : {}),
+      ...copyFacts(file),
       sourceUrl: `${this.deps.sourceBaseUrl()}/internal/blobs/${file.id}`,
     };
     return this.send(message, node, [file.id], `ReplicateFile:${file.id}:${node}`);
@@ -102,14 +110,7 @@ export class Replication {
       type: 'ReplicateFiles',
       version: 1,
       node,
-      files: batch.map(({ file, content }) => ({
-        fileId: file.id,
-        size: file.size,
-        sha256: file.sha256,
-        name: file.name,
-        ...(file.contentType !== undefined ? { contentType: file.contentType } : {}),
-        content: content.toString('base64'),
-      })),
+      files: batch.map(({ file, content }) => ({ ...copyFacts(file), content: content.toString('base64') })),
     };
     const fileIds = batch.map(({ file }) => file.id);
     return this.send(message, node, fileIds, `ReplicateFiles:${node}:${randomUUID()}`);
