@@ -7,20 +7,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Replicator } from '../../services/node-worker/src/replicator.ts';
-import { MemoryBroker } from '../../shared/src/broker/memory-broker.ts';
-import { replicationTopology, topologyNames } from '../../shared/src/broker/topology.ts';
 import { BlobStore } from '../../shared/src/fs/blob-store.ts';
-import { silentLogger } from '../../shared/src/logger.ts';
-import { ClusterEvent, parseMessage } from '../../shared/src/messages/index.ts';
 import { sha256 } from '../support/http.ts';
+import { type ReplicatorNode, startReplicatorNode } from '../support/replicator-node.ts';
 import { storeProblems } from '../support/store-check.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const run = promisify(execFile);
 const KiB = 1024;
 const DELIVERY_LIMIT = 3;
-const names = topologyNames('t');
 
 const root = await mkdtemp(join(tmpdir(), 'dfr-node-disk-full-'));
 const storeDir = join(root, 'store');
@@ -42,9 +37,8 @@ if (!mounted) {
  * reported failed, and the store keeps no partial file either way.
  */
 describe.skipIf(!mounted)('a full node store', () => {
-  let broker: MemoryBroker;
+  let node: ReplicatorNode;
   let store: BlobStore;
-  let events: ClusterEvent[];
   let source: Server;
   let sourceUrl: string;
   let served: Buffer = Buffer.alloc(0);
@@ -56,35 +50,11 @@ describe.skipIf(!mounted)('a full node store', () => {
   });
 
   beforeEach(async () => {
-    broker = new MemoryBroker();
-    await broker.assertTopology(
-      replicationTopology({ prefix: 't', nodes: ['n1'], ingestEvents: true, deliveryLimit: DELIVERY_LIMIT }),
-    );
     await rm(join(storeDir, 'blobs'), { recursive: true, force: true });
     store = new BlobStore(storeDir);
     await store.open();
-    const replicator = new Replicator({
-      nodeId: 'n1',
-      store,
-      broker,
-      names,
-      logger: silentLogger(),
-      clusterToken: undefined,
-      deliveryLimit: DELIVERY_LIMIT,
-      retryBaseDelayMs: 5,
-    });
-    events = [];
-    await broker.consume(names.nodeQueue('n1'), replicator.handle, { prefetch: 4 });
-    await broker.consume(
-      names.ingestEventsQueue,
-      async (d) => {
-        const parsed = parseMessage(ClusterEvent, d.body);
-        if (parsed.ok && parsed.value.type !== 'NodeHeartbeat') events.push(parsed.value);
-        return 'ack';
-      },
-      { prefetch: 10 },
-    );
-    return () => broker.close();
+    node = await startReplicatorNode(store, DELIVERY_LIMIT);
+    return () => node.close();
   });
 
   afterAll(async () => {
@@ -93,12 +63,11 @@ describe.skipIf(!mounted)('a full node store', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  const send = (message: object) =>
-    broker.publish(names.replicateExchange, 'n1', Buffer.from(JSON.stringify(message)));
-  const failedIds = () => events.flatMap((e) => (e.type === 'ReplicaFailed' ? [e.fileId] : []));
+  const send = (message: object) => node.send(message);
+  const failedIds = () => node.events.flatMap((e) => (e.type === 'ReplicaFailed' ? [e.fileId] : []));
   const storedIds = () =>
     new Set(
-      events.flatMap((e) =>
+      node.events.flatMap((e) =>
         e.type === 'ReplicasStored'
           ? e.replicas.map((r) => r.fileId)
           : e.type === 'ReplicaStored'

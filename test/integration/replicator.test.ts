@@ -5,27 +5,21 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Replicator } from '../../services/node-worker/src/replicator.ts';
-import type { Consumer } from '../../shared/src/broker/broker.ts';
-import { MemoryBroker } from '../../shared/src/broker/memory-broker.ts';
-import { replicationTopology, topologyNames } from '../../shared/src/broker/topology.ts';
 import { BlobStore } from '../../shared/src/fs/blob-store.ts';
-import { silentLogger } from '../../shared/src/logger.ts';
-import { ClusterEvent, parseMessage } from '../../shared/src/messages/index.ts';
+import type { ClusterEvent } from '../../shared/src/messages/index.ts';
 import { sha256 } from '../support/http.ts';
 import { freePort } from '../support/private-rabbit.ts';
+import { type ReplicatorNode, startReplicatorNode } from '../support/replicator-node.ts';
 import { sleep, waitFor } from '../support/wait-for.ts';
 
 const DELIVERY_LIMIT = 3;
-const names = topologyNames('t');
 
 /** A node's command handling against a real HTTP source and a real store, on the embedded broker. */
 describe('Replicator: retries, failures and idempotence', () => {
-  let broker: MemoryBroker;
+  let node: ReplicatorNode;
   let dir: string;
   let store: BlobStore;
   let events: ClusterEvent[];
-  let consumers: Consumer[];
   let source: Server;
   let sourceUrl: string;
   let sourceRequests: number;
@@ -33,14 +27,9 @@ describe('Replicator: retries, failures and idempotence', () => {
   let serve: Buffer | number;
 
   beforeEach(async () => {
-    broker = new MemoryBroker();
-    await broker.assertTopology(
-      replicationTopology({ prefix: 't', nodes: ['n1'], ingestEvents: true, deliveryLimit: DELIVERY_LIMIT }),
-    );
     dir = await mkdtemp(join(tmpdir(), 'dfr-replicator-'));
     store = new BlobStore(dir);
     await store.open();
-    events = [];
     sourceRequests = 0;
     serve = Buffer.from('the bytes');
     source = createServer((_req, res) => {
@@ -50,33 +39,12 @@ describe('Replicator: retries, failures and idempotence', () => {
     });
     await new Promise<void>((resolve) => source.listen(0, '127.0.0.1', resolve));
     sourceUrl = `http://127.0.0.1:${(source.address() as AddressInfo).port}/blob`;
-    const replicator = new Replicator({
-      nodeId: 'n1',
-      store,
-      broker,
-      names,
-      logger: silentLogger(),
-      clusterToken: undefined,
-      deliveryLimit: DELIVERY_LIMIT,
-      retryBaseDelayMs: 5,
-    });
-    consumers = [
-      await broker.consume(names.nodeQueue('n1'), replicator.handle, { prefetch: 4 }),
-      await broker.consume(
-        names.ingestEventsQueue,
-        async (d) => {
-          const parsed = parseMessage(ClusterEvent, d.body);
-          if (parsed.ok && parsed.value.type !== 'NodeHeartbeat') events.push(parsed.value);
-          return 'ack';
-        },
-        { prefetch: 10 },
-      ),
-    ];
+    node = await startReplicatorNode(store, DELIVERY_LIMIT);
+    events = node.events;
   });
 
   afterEach(async () => {
-    for (const consumer of consumers) await consumer.close();
-    await broker.close();
+    await node.close();
     await new Promise((resolve) => source.close(resolve));
     await rm(dir, { recursive: true, force: true });
   });
@@ -90,8 +58,7 @@ describe('Replicator: retries, failures and idempotence', () => {
     sha256: sha256(bytes),
     sourceUrl: url,
   });
-  const send = (message: object) =>
-    broker.publish(names.replicateExchange, 'n1', Buffer.from(JSON.stringify(message)));
+  const send = (message: object) => node.send(message);
   const storeFiles = async () =>
     (await readdir(dir, { recursive: true })).filter((f) => /\.(part|json)$|[0-9a-f-]{36}$/.test(String(f)));
 
@@ -175,7 +142,7 @@ describe('Replicator: retries, failures and idempotence', () => {
     expect(await store.get(forged?.fileId ?? '')).toBeUndefined();
     await sleep(100);
     expect(events).toHaveLength(DELIVERY_LIMIT + 1);
-    expect(broker.depth(names.deadLetterQueue)).toBe(0);
+    expect(node.broker.depth(node.names.deadLetterQueue)).toBe(0);
   });
 
   it('retries an unreachable source with backoff, then reports ReplicaFailed and drops the command', async () => {
@@ -185,7 +152,7 @@ describe('Replicator: retries, failures and idempotence', () => {
     expect(events[0]).toMatchObject({ type: 'ReplicaFailed', fileId: message.fileId, node: 'n1' });
     await sleep(100);
     expect(events).toHaveLength(1);
-    expect(broker.depth(names.deadLetterQueue)).toBe(0);
+    expect(node.broker.depth(node.names.deadLetterQueue)).toBe(0);
   });
 
   it('refuses bytes that do not match the SHA-256 on every attempt and keeps nothing of them', async () => {
@@ -212,7 +179,7 @@ describe('Replicator: retries, failures and idempotence', () => {
     await send({ type: 'ReplicateFile', version: 2 });
     await send({ ...batch([{ bytes: Buffer.from('x') }]), node: 'n2' });
     await send({ ...batch([{ bytes: Buffer.from('x') }]), files: [] });
-    await waitFor(() => broker.depth(names.deadLetterQueue) === 4, 5_000, 'four dead letters');
+    await waitFor(() => node.broker.depth(node.names.deadLetterQueue) === 4, 5_000, 'four dead letters');
     expect(events).toEqual([]);
   });
 
