@@ -154,15 +154,24 @@ export class Replication {
       );
   }
 
-  /** Publishes a command for each node, concurrently, without throwing. */
-  async publishAll(kind: DueCommand['kind'], file: FileRecord, nodes: string[]): Promise<void> {
+  /**
+   * Publishes a command for each node, concurrently, without throwing. `bytes`, when the caller
+   * still holds the file in memory (a small upload), spares reading it back from disk.
+   */
+  async publishAll(
+    kind: DueCommand['kind'],
+    file: FileRecord,
+    nodes: string[],
+    bytes?: Buffer,
+  ): Promise<void> {
     // Read a small file once for all nodes rather than once per command.
-    const inline = kind === 'replicate' ? await this.inlineBytes(file) : undefined;
+    const inline = kind === 'replicate' ? await this.inlineBytes(file, bytes) : undefined;
     await Promise.all(nodes.map((node) => this.publish({ kind, file, node }, inline)));
   }
 
-  private async inlineBytes(file: FileRecord): Promise<Buffer | undefined> {
+  private async inlineBytes(file: FileRecord, inMemory?: Buffer): Promise<Buffer | undefined> {
     if (file.size > this.deps.inlineMaxBytes) return undefined;
+    if (inMemory?.length === file.size) return inMemory;
     const bytes = await this.deps.readMainCopy(file.id).catch(() => undefined);
     // The worker verifies the SHA-256 anyway; a short read just means "pull it instead".
     return bytes?.length === file.size ? bytes : undefined;

@@ -11,6 +11,8 @@ export interface ReceivedUpload {
   /** Already reduced by displayName. */
   name: string;
   contentType: string | undefined;
+  /** The bytes, when the upload was read into memory rather than streamed. */
+  bytes?: Buffer;
 }
 
 /** The bytes are durable: record the file, send the commands, answer 201. */
@@ -43,7 +45,7 @@ export async function acceptUpload(
   }
   ctx.logger.info({ fileId: file.id, size: file.size }, 'file stored');
   // The 201 never waits on the broker: an unpublished command stays due in the outbox.
-  void ctx.replication.publishAll('replicate', file, ctx.config.nodes);
+  void ctx.replication.publishAll('replicate', file, ctx.config.nodes, upload.bytes);
   if (wait !== undefined && wait > 0) await ctx.replication.waitForReplicas(file.id, wait, timeoutMs);
   const status = ctx.metadata.getFile(file.id);
   if (!status) throw new AppError('NOT_FOUND', 'file was deleted while uploading');

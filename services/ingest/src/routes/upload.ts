@@ -25,11 +25,14 @@ export function rawUpload(ctx: IngestContext): RequestHandler {
     const declared = declaredLength(req.get('content-length'));
     const id = randomUUID();
     let record: BlobRecord;
+    let bytes: Buffer | undefined;
     try {
-      record =
-        declared !== undefined && declared <= SMALL_UPLOAD_BYTES
-          ? ctx.blobs.putBytes(id, await readBody(req, declared), options)
-          : await ctx.blobs.put(id, req, options);
+      if (declared !== undefined && declared <= SMALL_UPLOAD_BYTES) {
+        bytes = await readBody(req, declared);
+        record = ctx.blobs.putBytes(id, bytes, options);
+      } else {
+        record = await ctx.blobs.put(id, req, options);
+      }
     } catch (err) {
       throw uploadError(err);
     }
@@ -37,6 +40,7 @@ export function rawUpload(ctx: IngestContext): RequestHandler {
       record,
       name,
       contentType: declaredMediaType(req.get('content-type')),
+      ...(bytes ? { bytes } : {}),
     });
   };
 }
