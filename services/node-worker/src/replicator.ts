@@ -95,16 +95,10 @@ export class Replicator {
         });
       }
       if (failed.length === 0) return 'ack';
-      if (attempt >= this.deps.deliveryLimit) {
+      if (this.isLastAttempt(delivery)) {
         for (const { fileId, reason } of failed) {
           log.error({ fileId, reason, attempts: attempt }, 'giving up on this replica');
-          await this.emit(EventKeys.replicaFailed, {
-            type: 'ReplicaFailed',
-            version: 1,
-            fileId,
-            node: this.deps.nodeId,
-            reason,
-          });
+          await this.reportFailed(fileId, reason);
         }
         return 'ack';
       }
@@ -160,7 +154,7 @@ export class Replicator {
   /** The store's receipt for the file, if it holds a copy with the command's size and SHA-256. */
   private heldCopy(file: { fileId: string; size: number; sha256: string }): BlobRecord | undefined {
     const held = this.deps.store.getSync(file.fileId);
-    return held && held.sha256 === file.sha256 && held.size === file.size ? held : undefined;
+    return isCopyOf(held, file) ? held : undefined;
   }
 
   private async replicate(command: ReplicateFile, earlierAttempts: number, log: Logger): Promise<void> {
@@ -169,7 +163,7 @@ export class Replicator {
       return;
     }
     const held = await this.deps.store.get(command.fileId);
-    if (held && held.sha256 === command.sha256 && held.size === command.size) {
+    if (isCopyOf(held, command)) {
       log.debug('already holds a verified copy');
       await this.reportStored(held);
       return;
@@ -219,17 +213,10 @@ export class Replicator {
     log: Logger,
   ): Promise<Disposition> {
     const reason = errorMessage(err);
-    const lastAttempt = delivery.deliveryCount + 1 >= this.deps.deliveryLimit;
-    if (command.type === 'ReplicateFile' && (err instanceof SourceGone || lastAttempt)) {
+    if (command.type === 'ReplicateFile' && (err instanceof SourceGone || this.isLastAttempt(delivery))) {
       log.error({ reason, attempts: delivery.deliveryCount + 1 }, 'giving up on this replica');
       try {
-        await this.emit(EventKeys.replicaFailed, {
-          type: 'ReplicaFailed',
-          version: 1,
-          fileId: command.fileId,
-          node: this.deps.nodeId,
-          reason,
-        });
+        await this.reportFailed(command.fileId, reason);
         return 'ack';
       } catch (publishErr) {
         log.warn({ err: errorMessage(publishErr) }, 'could not report the failure');
@@ -243,6 +230,11 @@ export class Replicator {
     );
     await sleep(delayMs);
     return 'requeue';
+  }
+
+  /** The node queue's delivery limit makes this the last try: report ReplicaFailed, do not retry. */
+  private isLastAttempt(delivery: Delivery): boolean {
+    return delivery.deliveryCount + 1 >= this.deps.deliveryLimit;
   }
 
   private retryDelayMs(earlierAttempts: number): number {
@@ -261,9 +253,27 @@ export class Replicator {
     });
   }
 
+  private reportFailed(fileId: string, reason: string): Promise<void> {
+    return this.emit(EventKeys.replicaFailed, {
+      type: 'ReplicaFailed',
+      version: 1,
+      fileId,
+      node: this.deps.nodeId,
+      reason,
+    });
+  }
+
   private emit(routingKey: string, event: ClusterEvent): Promise<void> {
     return this.deps.broker.publish(this.deps.names.eventsExchange, routingKey, encodeMessage(event));
   }
+}
+
+/** True when a receipt is for a copy with the command's size and SHA-256. */
+function isCopyOf(
+  record: BlobRecord | undefined,
+  file: { size: number; sha256: string },
+): record is BlobRecord {
+  return record !== undefined && record.sha256 === file.sha256 && record.size === file.size;
 }
 
 /** What a copy must match: the size and SHA-256 from the command, and the name to keep. */
