@@ -15,7 +15,9 @@ interface Call {
 function heldSend() {
   const calls: Call[] = [];
   const send = (key: string, items: string[]) =>
-    new Promise<boolean>((resolve) => calls.push({ key, items, finish: resolve }));
+    new Promise<boolean[]>((resolve) =>
+      calls.push({ key, items, finish: (sent) => resolve(items.map(() => sent)) }),
+    );
   return { calls, send };
 }
 
@@ -24,7 +26,7 @@ function takingSend() {
   const batches: [string, string[]][] = [];
   const send = async (key: string, items: string[]) => {
     batches.push([key, items]);
-    return true;
+    return items.map(() => true);
   };
   return { batches, send };
 }
@@ -185,8 +187,45 @@ describe('Batcher', () => {
 
   it('keeps sending after a batch that was not taken', async () => {
     const outcomes = [false, true];
-    const batcher = new Batcher(async () => outcomes.shift() ?? true, loose, byLength);
+    const batcher = new Batcher(
+      async (_key, items: string[]) => items.map(() => outcomes.shift() ?? true),
+      loose,
+      byLength,
+    );
     expect(await batcher.add('node1', 'a')).toBe(false);
     expect(await batcher.add('node1', 'b')).toBe(true);
+  });
+
+  it('gives each item the outcome send returned for it', async () => {
+    const batcher = new Batcher(
+      async (_key, items: string[]) => items.map((item) => item.toUpperCase()),
+      loose,
+      byLength,
+    );
+    expect(await Promise.all(['a', 'b', 'c'].map((item) => batcher.add('k', item)))).toEqual(['A', 'B', 'C']);
+  });
+
+  it('rejects every item of a batch whose send rejected, and sends the next batch', async () => {
+    let fail = true;
+    const batcher = new Batcher(
+      async (_key, items: string[]) => {
+        if (fail) throw new Error('disk gone');
+        return items;
+      },
+      loose,
+      byLength,
+    );
+    const first = ['a', 'b'].map((item) => batcher.add('k', item));
+    await expect(Promise.all(first)).rejects.toThrow('disk gone');
+    await expect(first[1]).rejects.toThrow('disk gone');
+    fail = false;
+    expect(await batcher.add('k', 'c')).toBe('c');
+  });
+
+  it('rejects the items a send left without an outcome', async () => {
+    const batcher = new Batcher(async (_key, items: string[]) => items.slice(1), loose, byLength);
+    const added = ['a', 'b'].map((item) => batcher.add('k', item));
+    expect(await added[0]).toBe('b');
+    await expect(added[1]).rejects.toThrow('1 outcomes for 2 items');
   });
 });

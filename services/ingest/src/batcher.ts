@@ -11,33 +11,30 @@ export interface BatchLimits {
  * than `maxInFlight` batches of its key are on their way; otherwise it waits and joins the next
  * batch. So an idle key sends at once, and under load batches grow by themselves.
  */
-export class Batcher<T> {
-  private readonly queues = new Map<string, Queue<T>>();
+export class Batcher<T, R> {
+  private readonly queues = new Map<string, Queue<T, R>>();
 
-  /**
-   * `send` resolves true once the batch is taken (false if it was not) and must not reject:
-   * what it cannot send it reports itself.
-   */
+  /** `send` resolves with one outcome per item, in order; if it rejects, so does every item's `add`. */
   constructor(
-    private readonly send: (key: string, items: T[]) => Promise<boolean>,
+    private readonly send: (key: string, items: T[]) => Promise<R[]>,
     private readonly limits: BatchLimits,
     private readonly sizeOf: (item: T) => number,
   ) {}
 
-  /** Resolves with the outcome of the batch the item went out in. */
-  add(key: string, item: T): Promise<boolean> {
+  /** Resolves with the item's outcome once the batch it went out in is done. */
+  add(key: string, item: T): Promise<R> {
     let queue = this.queues.get(key);
     if (!queue) {
       queue = { key, waiting: [], inFlight: 0, scheduled: false };
       this.queues.set(key, queue);
     }
-    const added = new Promise<boolean>((resolve) => queue.waiting.push({ item, resolve }));
+    const added = new Promise<R>((resolve, reject) => queue.waiting.push({ item, resolve, reject }));
     this.schedule(queue);
     return added;
   }
 
   /** Flushes on the next turn, so that items added in the same turn share a batch. */
-  private schedule(queue: Queue<T>): void {
+  private schedule(queue: Queue<T, R>): void {
     if (queue.scheduled || queue.inFlight >= this.limits.maxInFlight) return;
     queue.scheduled = true;
     setImmediate(() => {
@@ -48,26 +45,33 @@ export class Batcher<T> {
     });
   }
 
-  private async sendBatch(queue: Queue<T>, batch: Waiting<T>[]): Promise<void> {
+  private async sendBatch(queue: Queue<T, R>, batch: Waiting<T, R>[]): Promise<void> {
     queue.inFlight += 1;
-    let sent = false;
     try {
-      sent = await this.send(
+      const outcomes = await this.send(
         queue.key,
         batch.map((w) => w.item),
       );
+      for (const [i, waiting] of batch.entries()) {
+        if (i < outcomes.length) waiting.resolve(outcomes[i] as R);
+        else
+          waiting.reject(
+            new Error(`batch send returned ${outcomes.length} outcomes for ${batch.length} items`),
+          );
+      }
+    } catch (err) {
+      for (const waiting of batch) waiting.reject(err);
     } finally {
       queue.inFlight -= 1;
-      for (const waiting of batch) waiting.resolve(sent);
       if (queue.waiting.length > 0) this.schedule(queue);
     }
   }
 
-  private take(waiting: Waiting<T>[]): Waiting<T>[] {
+  private take(waiting: Waiting<T, R>[]): Waiting<T, R>[] {
     let count = 0;
     let bytes = 0;
     while (count < waiting.length && count < this.limits.maxItems) {
-      const size = this.sizeOf((waiting[count] as Waiting<T>).item);
+      const size = this.sizeOf((waiting[count] as Waiting<T, R>).item);
       if (count > 0 && bytes + size > this.limits.maxBytes) break;
       bytes += size;
       count += 1;
@@ -76,15 +80,16 @@ export class Batcher<T> {
   }
 }
 
-interface Queue<T> {
+interface Queue<T, R> {
   key: string;
-  waiting: Waiting<T>[];
+  waiting: Waiting<T, R>[];
   inFlight: number;
   /** A flush is due on the next turn. */
   scheduled: boolean;
 }
 
-interface Waiting<T> {
+interface Waiting<T, R> {
   item: T;
-  resolve: (sent: boolean) => void;
+  resolve: (outcome: R) => void;
+  reject: (err: unknown) => void;
 }

@@ -73,8 +73,11 @@ export interface ReplicationDeps {
  */
 export class Replication {
   private readonly changes = new EventEmitter();
-  private readonly inlineBatches = new Batcher<InlineCommand>(
-    (node, batch) => this.publishInline(node, batch),
+  private readonly inlineBatches = new Batcher<InlineCommand, boolean>(
+    async (node, batch) => {
+      const sent = await this.publishInline(node, batch);
+      return batch.map(() => sent);
+    },
     INLINE_BATCH_LIMITS,
     ({ content }) => content.length,
   );
