@@ -16,6 +16,7 @@ import { NodeRegistry } from './node-registry.ts';
 import { sweepOrphanBlobs } from './orphan-sweep.ts';
 import { Reconciler } from './reconciler.ts';
 import { Replication } from './replication.ts';
+import { SmallFileWriter } from './small-file-writer.ts';
 import { SqliteMetadataStore } from './sqlite-metadata-store.ts';
 
 /** Heartbeats arrive every few seconds; a node silent this long is unhealthy. */
@@ -73,6 +74,7 @@ export async function startIngest(
     mainCopies,
     metadata,
     admissions,
+    smallFiles: new SmallFileWriter(blobs),
     replication,
     registry,
     broker,

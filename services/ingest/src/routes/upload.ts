@@ -12,8 +12,8 @@ import { waitQuery } from './params.ts';
 import { uploadError } from './upload-errors.ts';
 
 /**
- * A body that Content-Length declares this small is read into memory and stored in one
- * synchronous step (BlobStore.putBytes); larger or chunked bodies stream to disk.
+ * A body that Content-Length declares this small is read into memory and stored with the other
+ * small uploads of the moment (SmallFileWriter); larger or chunked bodies stream to disk.
  */
 const SMALL_UPLOAD_BYTES = 64 * 1024;
 
@@ -29,7 +29,7 @@ export function rawUpload(ctx: IngestContext): RequestHandler {
     try {
       if (declared !== undefined && declared <= SMALL_UPLOAD_BYTES) {
         bytes = await readBody(req, declared);
-        record = ctx.blobs.putBytes(id, bytes, options);
+        record = await ctx.smallFiles.put(id, bytes, options);
       } else {
         record = await ctx.blobs.put(id, req, options);
       }
