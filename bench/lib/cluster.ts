@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type ServiceProcess, startService } from '../../test/support/processes.ts';
 import { deleteBenchTopology } from './amqp-cleanup.ts';
+import { localBrokerPid } from './broker-process.ts';
 import { cpuProfEnv } from './cpu-prof-preload.ts';
 import { cpuMeter, machineCpuMeter, ownCpuMeter } from './cpu-time.ts';
 import { PeakRss } from './rss.ts';
@@ -21,6 +22,8 @@ export interface PhaseUsage {
   processes: Record<string, ProcessUsage>;
   /** This process: the HTTP clients and the event tap. */
   client: { user: number; system: number };
+  /** The local RabbitMQ, when there is exactly one (it may serve others too). */
+  broker?: { user: number; system: number };
   /** All cores, everything running on the machine. */
   machineCpuBusyPercent: number;
 }
@@ -102,9 +105,12 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         return { name: p.name, peak: new PeakRss(pid).start(), cpu: cpuMeter(pid) };
       });
       const client = ownCpuMeter();
+      const brokerPid = localBrokerPid(options.amqpUrl);
+      const broker = brokerPid === undefined ? undefined : cpuMeter(brokerPid);
       const machine = machineCpuMeter();
       return () => ({
         client: client(),
+        ...(broker ? { broker: broker() } : {}),
         machineCpuBusyPercent: machine(),
         processes: Object.fromEntries(
           phases.map(({ name, peak, cpu }) => {

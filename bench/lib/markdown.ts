@@ -113,9 +113,29 @@ export function resultsMarkdown(r: BenchResults, links: { json: string; plot: st
       ),
       latencyRow('service', s.service.filesPerSecond, s.ratioToBaseline, 'upload → 201', s.service.uploadMs),
       latencyRow('', undefined, undefined, 'upload → UPLOAD_OK 3', s.service.uploadToOk3Ms),
+      ...(s.pipelined
+        ? [
+            latencyRow(
+              'service, pipelined',
+              s.pipelined.filesPerSecond,
+              s.pipelined.ratioToBaseline,
+              'upload → 201',
+              s.pipelined.uploadMs,
+            ),
+            latencyRow('', undefined, undefined, 'upload → UPLOAD_OK 3', s.pipelined.uploadToOk3Ms),
+          ]
+        : []),
       '',
       `Peak RSS during the run: ingest ${s.service.peakRssMiB.ingest ?? '?'} MiB, workers ${workerRss(s.service.peakRssMiB)}.`,
       `${usageText(s.service)}`,
+      ...(s.pipelined
+        ? [
+            '',
+            '"service" lanes wait for their file\'s UPLOAD_OK 3 before sending the next (the target\'s figure);',
+            `"pipelined" lanes send the next file after the 201 (fresh cluster; peak RSS ingest ${s.pipelined.peakRssMiB.ingest ?? '?'} MiB, workers ${workerRss(s.pipelined.peakRssMiB)}).`,
+            `${usageText(s.pipelined)}`,
+          ]
+        : []),
     );
   }
 

@@ -35,8 +35,10 @@ export interface SmallResult {
     uploadMs: LatencySummary;
     uploadToOk3Ms: LatencySummary;
   } & UsageTables;
-  /** Service files/s over baseline files/s; the target is ≥ 0.6. */
+  /** Service files/s over baseline files/s, lanes waiting for UPLOAD_OK 3; the target is ≥ 0.6. */
   ratioToBaseline: number;
+  /** The same files on a fresh cluster, each lane sending its next file after the 201. */
+  pipelined?: SmallResult['service'] & { ratioToBaseline: number };
 }
 
 export interface MetadataStoreResult {
@@ -101,7 +103,7 @@ export function toMiB(bytes: number): number {
 /** What the processes used during a measured phase, as stored in the results. */
 export interface UsageTables {
   peakRssMiB: PeakRssMiB;
-  /** Per service process, plus `bench client` (this process). */
+  /** Per service process, plus `bench client` (this process) and `rabbitmq` when it is local. */
   cpuSeconds: CpuSeconds;
   /** Busy share of all cores over the phase, whatever ran on the machine. */
   machineCpuBusyPercent: number;
@@ -117,6 +119,7 @@ export function usageTables(usage: PhaseUsage): UsageTables {
         entries.map(([name, u]) => [name, { user: u.cpuUserSeconds, system: u.cpuSystemSeconds }]),
       ),
       'bench client': usage.client,
+      ...(usage.broker ? { rabbitmq: usage.broker } : {}),
     },
     machineCpuBusyPercent: usage.machineCpuBusyPercent,
   };

@@ -17,13 +17,10 @@ export async function scaleOutScenario(
   const samples: Record<number, number[]> = {};
   for (const workersPerNode of options.workerCounts) {
     ctx.log(`scale-out: ${options.files} small files with ${workersPerNode} worker(s) per node`);
-    const { run, usage } = await smallOnCluster(
-      ctx,
-      `scaleout-${workersPerNode}`,
-      workersPerNode,
-      bytes,
-      options,
-    );
+    const { run, usage } = await smallOnCluster(ctx, `scaleout-${workersPerNode}`, workersPerNode, bytes, {
+      ...options,
+      mode: 'closed',
+    });
     samples[workersPerNode] = run.uploadToOk3Ms;
     const first = runs[0]?.filesPerSecond ?? run.filesPerSecond;
     runs.push({

@@ -7,7 +7,7 @@ import { summarize } from './percentiles.ts';
 import { ReplicaTap } from './replica-tap.ts';
 import { type SmallResult, type UsageTables, usageTables } from './results.ts';
 import { smallBaseline } from './small-baseline.ts';
-import { type SmallUploadRun, smallUploadRun } from './small-upload-run.ts';
+import { type LaneMode, type SmallUploadRun, smallUploadRun } from './small-upload-run.ts';
 
 /** Raw latencies kept for the plot; the JSON gets summaries only. */
 export interface SmallSamples {
@@ -35,7 +35,9 @@ export async function smallScenario(
   ctx.log(
     `small: ${options.files} uploads of ${options.fileBytes} bytes, concurrency ${options.concurrency}`,
   );
-  const { run, usage } = await smallOnCluster(ctx, 'small', 1, bytes, options);
+  const { run, usage } = await smallOnCluster(ctx, 'small', 1, bytes, { ...options, mode: 'closed' });
+  ctx.log('small: the same, pipelined (each lane sends its next file after the 201)');
+  const pipelined = await smallOnCluster(ctx, 'small-pipelined', 1, bytes, { ...options, mode: 'pipelined' });
   await rm(source, { force: true });
   return {
     result: {
@@ -53,6 +55,14 @@ export async function smallScenario(
         ...usage,
       },
       ratioToBaseline: run.filesPerSecond / baseline.filesPerSecond,
+      pipelined: {
+        seconds: pipelined.run.seconds,
+        filesPerSecond: pipelined.run.filesPerSecond,
+        uploadMs: summarize(pipelined.run.uploadMs),
+        uploadToOk3Ms: summarize(pipelined.run.uploadToOk3Ms),
+        ...pipelined.usage,
+        ratioToBaseline: pipelined.run.filesPerSecond / baseline.filesPerSecond,
+      },
     },
     samples: { uploadMs: run.uploadMs, uploadToOk3Ms: run.uploadToOk3Ms, baselineMs: baseline.latenciesMs },
   };
@@ -64,7 +74,7 @@ export async function smallOnCluster(
   name: string,
   workersPerNode: number,
   bytes: Buffer,
-  options: { files: number; fileBytes: number; concurrency: number },
+  options: { files: number; fileBytes: number; concurrency: number; mode: LaneMode },
 ): Promise<{ run: SmallUploadRun; usage: UsageTables }> {
   const cluster = await clusterFor(ctx, name, workersPerNode);
   try {

@@ -20,9 +20,16 @@ export interface SmallUploadRun {
 }
 
 /**
- * Uploads `files` slices of `bytes` (PUT, no `wait`) with `concurrency` uploads in flight. Each
- * lane waits for its file to reach UPLOAD_OK 3 before sending the next, so `concurrency` files
- * are in flight end to end, as in the baseline (where a file is done after its fourth copy).
+ * How the lanes pace themselves. `closed`: each lane waits for its file to reach UPLOAD_OK 3
+ * before sending the next, so `concurrency` files are in flight end to end, as in the baseline
+ * (where a file is done after its fourth copy). `pipelined`: each lane sends its next file after
+ * the 201, so `concurrency` uploads are in flight and replication runs behind them.
+ */
+export type LaneMode = 'closed' | 'pipelined';
+
+/**
+ * Uploads `files` slices of `bytes` (PUT, no `wait`) with `concurrency` uploads in flight, and
+ * times each to its 201 and to UPLOAD_OK 3; `mode` says whether a lane waits for the latter.
  */
 export async function smallUploadRun(options: {
   url: string;
@@ -31,12 +38,24 @@ export async function smallUploadRun(options: {
   files: number;
   fileBytes: number;
   concurrency: number;
+  mode: LaneMode;
   target?: number;
 }): Promise<SmallUploadRun> {
   const target = options.target ?? 3;
   const agent = keepAliveAgent(options.concurrency * 2);
   const uploadMs: number[] = new Array(options.files);
   const uploadToOk3Ms: number[] = new Array(options.files);
+  const untilOk = async (i: number, id: string, sent: number) => {
+    await withTimeout(options.tap.storedOn(id, target), FILE_TIMEOUT_MS, `${target} replicas of ${id}`);
+    // The tap says the last replica was reported; ingest may need a moment to record it.
+    while ((await statusLine(options.url, id, agent)) !== `UPLOAD_OK ${target}`) {
+      if (performance.now() - sent > FILE_TIMEOUT_MS)
+        throw new Error(`${id} never reached UPLOAD_OK ${target}`);
+      await sleep(STATUS_POLL_MS);
+    }
+    uploadToOk3Ms[i] = performance.now() - sent;
+  };
+  const behind: Promise<void>[] = [];
   const started = performance.now();
   try {
     await runPool(options.files, options.concurrency, async (i) => {
@@ -44,16 +63,16 @@ export async function smallUploadRun(options: {
       const sent = performance.now();
       const answer = await putBytes(options.url, `small-${i}.bin`, data, agent);
       uploadMs[i] = performance.now() - sent;
-      const id = acceptedId(answer);
-      await withTimeout(options.tap.storedOn(id, target), FILE_TIMEOUT_MS, `${target} replicas of ${id}`);
-      // The tap says the last replica was reported; ingest may need a moment to record it.
-      while ((await statusLine(options.url, id, agent)) !== `UPLOAD_OK ${target}`) {
-        if (performance.now() - sent > FILE_TIMEOUT_MS)
-          throw new Error(`${id} never reached UPLOAD_OK ${target}`);
-        await sleep(STATUS_POLL_MS);
+      const waited = untilOk(i, acceptedId(answer), sent);
+      if (options.mode === 'closed') {
+        await waited;
+      } else {
+        // Awaited by Promise.all below; the handler only spares Node calling it unhandled meanwhile.
+        waited.catch(() => undefined);
+        behind.push(waited);
       }
-      uploadToOk3Ms[i] = performance.now() - sent;
     });
+    await Promise.all(behind);
   } finally {
     agent.destroy();
   }
