@@ -1,11 +1,21 @@
+import { asError } from '../../../shared/src/errors.ts';
+import { Batcher } from './batcher.ts';
 import type { FileRecord, MetadataStore } from './metadata-store.ts';
 
 interface Admission {
   file: FileRecord;
   nodes: readonly string[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
+
+/**
+ * The commit is synchronous, so one is never in flight when the next turn comes: every turn's
+ * files go together, however many.
+ */
+const COMMIT_LIMITS = {
+  maxItems: Number.POSITIVE_INFINITY,
+  maxBytes: Number.POSITIVE_INFINITY,
+  maxInFlight: 1,
+};
 
 /**
  * Records uploaded files the way a database group-commits: the files whose uploads finish in
@@ -13,38 +23,37 @@ interface Admission {
  * each with the event loop blocked. Each caller still learns only once its own file is durable.
  */
 export class GroupCommit {
-  private waiting: Admission[] = [];
+  private readonly batches: Batcher<Admission, Error | undefined>;
 
-  constructor(private readonly metadata: MetadataStore) {}
-
-  /** Resolves once the file's row and its replica rows are committed and fsynced. */
-  addFile(file: FileRecord, nodes: readonly string[]): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ file, nodes, resolve, reject });
-      if (this.waiting.length === 1) setImmediate(() => this.commit());
-    });
+  constructor(private readonly metadata: MetadataStore) {
+    this.batches = new Batcher(
+      async (_key, admissions) => this.commit(admissions),
+      COMMIT_LIMITS,
+      () => 0,
+    );
   }
 
-  private commit(): void {
-    const batch = this.waiting;
-    this.waiting = [];
+  /** Resolves once the file's row and its replica rows are committed and fsynced. */
+  async addFile(file: FileRecord, nodes: readonly string[]): Promise<void> {
+    const failure = await this.batches.add('files', { file, nodes });
+    if (failure) throw failure;
+  }
+
+  private commit(admissions: Admission[]): (Error | undefined)[] {
     try {
-      this.metadata.addFiles(batch);
-      for (const admission of batch) admission.resolve();
+      this.metadata.addFiles(admissions);
+      return admissions.map(() => undefined);
     } catch (err) {
-      if (batch.length === 1) {
-        batch[0]?.reject(err);
-        return;
-      }
+      if (admissions.length === 1) return [asError(err)];
       // One bad file must not fail the others: commit them one by one.
-      for (const admission of batch) {
+      return admissions.map((admission) => {
         try {
           this.metadata.addFiles([admission]);
-          admission.resolve();
+          return undefined;
         } catch (one) {
-          admission.reject(one);
+          return asError(one);
         }
-      }
+      });
     }
   }
 }
