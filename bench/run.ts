@@ -222,6 +222,7 @@ function plotPanels(
       series: [
         { label: 'upload → 201', samples: small.uploadMs },
         { label: 'upload → UPLOAD_OK 3', samples: small.uploadToOk3Ms },
+        { label: 'pipelined: upload → UPLOAD_OK 3', samples: small.pipelinedUploadToOk3Ms },
         { label: 'baseline: 4 copies fsynced', samples: small.baselineMs },
       ],
     });

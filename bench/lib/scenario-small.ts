@@ -13,6 +13,8 @@ import { type LaneMode, type SmallUploadRun, smallUploadRun } from './small-uplo
 export interface SmallSamples {
   uploadMs: number[];
   uploadToOk3Ms: number[];
+  /** Upload → UPLOAD_OK 3 in the pipelined run. */
+  pipelinedUploadToOk3Ms: number[];
   baselineMs: number[];
 }
 
@@ -64,7 +66,12 @@ export async function smallScenario(
         ratioToBaseline: pipelined.run.filesPerSecond / baseline.filesPerSecond,
       },
     },
-    samples: { uploadMs: run.uploadMs, uploadToOk3Ms: run.uploadToOk3Ms, baselineMs: baseline.latenciesMs },
+    samples: {
+      uploadMs: run.uploadMs,
+      uploadToOk3Ms: run.uploadToOk3Ms,
+      pipelinedUploadToOk3Ms: pipelined.run.uploadToOk3Ms,
+      baselineMs: baseline.latenciesMs,
+    },
   };
 }
 
