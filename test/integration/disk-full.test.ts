@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,30 @@ describe.skipIf(!mounted)('a full data directory', () => {
     const { response, body } = await send(randomBytes(8 * MiB));
     expect(response.status).toBe(503);
     expect(body).toEqual({ error: { code: 'STORAGE_UNAVAILABLE', message: expect.any(String) } });
+    expect(await storeProblems(root, [dataDir])).toEqual([]);
+  });
+
+  it('takes the small uploads of a group that fit and refuses the others with 503', async () => {
+    // Leave room for a few 4 KiB files (each needs a page for its bytes and one for its receipt).
+    const filler = join(dataDir, 'filler');
+    const { bavail, bsize } = await statfs(dataDir);
+    await writeFile(filler, Buffer.alloc(Math.max(0, bavail * bsize - 96 * 1024)));
+    try {
+      const files = Array.from({ length: 16 }, () => randomBytes(4096));
+      // Sent together, so they reach the small-file writer in the same groups.
+      const answers = await Promise.all(files.map((bytes, i) => uploadPut(ingest.url, `s${i}.bin`, bytes)));
+      const statuses = answers.map(({ response }) => response.status);
+      expect(statuses.filter((status) => status !== 201 && status !== 503)).toEqual([]);
+      expect(statuses).toContain(503);
+      expect(statuses).toContain(201);
+      for (const [i, { response, body }] of answers.entries()) {
+        if (response.status !== 201) continue;
+        const back = await fetch(`${ingest.url}/files/${StatusBody.parse(body).id}`);
+        expect(sha256(Buffer.from(await back.arrayBuffer()))).toBe(sha256(files[i] as Buffer));
+      }
+    } finally {
+      await rm(filler, { force: true });
+    }
     expect(await storeProblems(root, [dataDir])).toEqual([]);
   });
 

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { AppError } from '../../../shared/src/errors.ts';
 import type {
   DueCommand,
   FileRecord,
@@ -273,6 +274,8 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma('synchronous = FULL');
     try {
       return this.db.transaction(work)();
+    } catch (err) {
+      throw storageError(err);
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
@@ -309,4 +312,20 @@ function toReceipt(row: ReplicaRow): ReplicaReceipt {
   }
   if (row.reason !== null) receipt.reason = row.reason;
   return receipt;
+}
+
+/**
+ * A full or read-only disk under the database is the service's condition, not a bug: the
+ * request gets 503 and may be tried again (the transaction was rolled back, nothing changed).
+ */
+function storageError(err: unknown): unknown {
+  const code = err instanceof Database.SqliteError ? err.code : undefined;
+  if (code === 'SQLITE_FULL' || code === 'SQLITE_READONLY' || code?.startsWith('SQLITE_READONLY_')) {
+    return new AppError(
+      'STORAGE_UNAVAILABLE',
+      'the metadata database cannot be written now (disk full or read-only); nothing was changed',
+      { cause: err },
+    );
+  }
+  return err;
 }
