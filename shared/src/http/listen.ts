@@ -1,5 +1,7 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { Express } from 'express';
 import { answerClientError } from './client-error.ts';
+import { serverClassesFor } from './express-server-classes.ts';
 
 /** Request headers must be complete this long after the connection opened or the last request. */
 export const HEADERS_TIMEOUT_MS = 60_000;
@@ -12,24 +14,21 @@ const CONNECTIONS_CHECK_MS = 5_000;
  * timeout is off because it would cut long uploads; routes that read a body set their own
  * deadline (request-deadline.ts). `Expect: 100-continue` is not answered automatically: a route
  * that wants the body says so (expect-continue.ts), so a refused upload is never sent at all.
+ * Requests and responses start with the app's prototypes (express-server-classes.ts).
  */
-export function listen(
-  handler: RequestListener,
-  host: string,
-  port: number,
-  idleTimeoutMs: number,
-): Promise<Server> {
+export function listen(app: Express, host: string, port: number, idleTimeoutMs: number): Promise<Server> {
   const server = createServer(
     {
       requestTimeout: 0,
       headersTimeout: HEADERS_TIMEOUT_MS,
       keepAliveTimeout: 65_000,
       connectionsCheckingInterval: CONNECTIONS_CHECK_MS,
+      ...serverClassesFor(app),
     },
-    handler,
+    app,
   );
   server.setTimeout(idleTimeoutMs);
-  server.on('checkContinue', handler);
+  server.on('checkContinue', app);
   server.on('clientError', answerClientError);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
