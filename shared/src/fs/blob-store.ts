@@ -143,8 +143,9 @@ export class BlobStore {
   }
 
   /**
-   * `put` for bytes already in memory (a small upload): the same checks and the same durability,
-   * done synchronously (see atomic-write-sync.ts). Throws IntegrityError or TooLargeError like `put`.
+   * `put` for bytes already in memory (a small file inside a single ReplicateFile; small uploads
+   * and batches go through `putBytesMany`): the same checks and the same durability, done
+   * synchronously (see atomic-write-sync.ts). Throws IntegrityError or TooLargeError like `put`.
    */
   putBytes(id: string, bytes: Buffer, options: PutOptions = {}): BlobRecord {
     const record = checkedReceipt(id, bytes, options);
