@@ -64,15 +64,15 @@ describe('SqliteMetadataStore', () => {
     const f = file();
     store.addFile(f, NODES);
     expect(dueAt(store)).toHaveLength(3);
-    store.markPublished(f.id, 'node1', Date.now());
+    store.markPublished([f.id], 'node1', Date.now());
     expect(dueAt(store).map((c) => c.node)).toEqual(['node2', 'node3']);
     store.recordStored(stored(f, 'node2'));
     expect(dueAt(store).map((c) => c.node)).toEqual(['node3']);
     expect(dueAt(store, 1500).map((c) => c.node)).toEqual(['node3', 'node1']);
-    store.markPublished(f.id, 'node1', Date.now());
+    store.markPublished([f.id], 'node1', Date.now());
     expect(dueAt(store, 1500).map((c) => c.node)).toEqual(['node3']);
     expect(dueAt(store, 2500).map((c) => c.node)).toEqual(['node3', 'node1']);
-    for (let i = 0; i < 10; i++) store.markPublished(f.id, 'node1', Date.now());
+    for (let i = 0; i < 10; i++) store.markPublished([f.id], 'node1', Date.now());
     expect(dueAt(store, 7000).map((c) => c.node)).toEqual(['node3']);
     expect(dueAt(store, 8500).map((c) => c.node)).toEqual(['node3', 'node1']);
     expect(store.markDeleting(f.id)).toEqual(NODES);
@@ -83,7 +83,7 @@ describe('SqliteMetadataStore', () => {
     const [a, b] = [file(), file()];
     const gone = file();
     store.addFiles([a, b].map((f) => ({ file: f, nodes: NODES })));
-    store.markPublishedMany([a.id, b.id, gone.id], 'node1', Date.now());
+    store.markPublished([a.id, b.id, gone.id], 'node1', Date.now());
     const due = dueAt(store).map((c) => `${c.file.id} ${c.node}`);
     expect(due.sort()).toEqual([a, b].flatMap((f) => [`${f.id} node2`, `${f.id} node3`]).sort());
     const outcomes = store.recordStoredMany([
@@ -112,7 +112,7 @@ describe('SqliteMetadataStore', () => {
   it('a lost replica is owed again at once; a failed one only after the failed-retry delay', () => {
     const f = file();
     store.addFile(f, NODES);
-    for (const node of NODES) store.markPublished(f.id, node, Date.now());
+    for (const node of NODES) store.markPublished([f.id], node, Date.now());
     store.recordStored(stored(f, 'node1'));
     expect(store.recordFailed(f.id, 'node2', 'disk full')).toBe(true);
     expect(store.recordLost(f.id, 'node1', 'scrub')).toBe(true);

@@ -81,8 +81,7 @@ export interface MetadataStore {
   markDeleting(id: string): string[] | undefined;
   /** Commands due at `nowMs` under the policy, least recently published first. */
   dueCommands(nowMs: number, limit: number, policy: OutboxPolicy): DueCommand[];
-  markPublished(fileId: string, node: string, atMs: number): void;
-  /** `markPublished` for several files' commands to one node, in one transaction. */
-  markPublishedMany(fileIds: readonly string[], node: string, atMs: number): void;
+  /** Records that a command about these files went to `node` at `atMs`, in one transaction. */
+  markPublished(fileIds: readonly string[], node: string, atMs: number): void;
   close(): void;
 }

@@ -129,7 +129,7 @@ export class Replication {
     const { broker, names, metadata, logger } = this.deps;
     try {
       await broker.publish(names.replicateExchange, node, encodeMessage(message), { messageId });
-      metadata.markPublishedMany(fileIds, node, Date.now());
+      metadata.markPublished(fileIds, node, Date.now());
       return true;
     } catch (err) {
       logger.warn(

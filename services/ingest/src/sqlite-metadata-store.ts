@@ -250,11 +250,7 @@ export class SqliteMetadataStore implements MetadataStore {
     }));
   }
 
-  markPublished(fileId: string, node: string, atMs: number): void {
-    this.statements.markPublished.run(atMs, fileId, node);
-  }
-
-  markPublishedMany(fileIds: readonly string[], node: string, atMs: number): void {
+  markPublished(fileIds: readonly string[], node: string, atMs: number): void {
     this.db.transaction(() => {
       for (const fileId of fileIds) this.statements.markPublished.run(atMs, fileId, node);
     })();
