@@ -48,8 +48,16 @@ export const env = {
     ),
   port: (fallback: number) =>
     z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).max(65535).default(fallback)),
-  nonNegativeInt: (fallback: number) =>
-    z.preprocess(unsetIfEmpty, z.coerce.number().int().min(0).default(fallback)),
+  nonNegativeInt: (fallback: number, max = Number.MAX_SAFE_INTEGER, why = '') =>
+    z.preprocess(
+      unsetIfEmpty,
+      z.coerce
+        .number()
+        .int()
+        .min(0)
+        .max(max, `must be at most ${max}${why ? ` (${why})` : ''}`)
+        .default(fallback),
+    ),
   positiveInt: (fallback: number) =>
     z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
   string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),

@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { IngestEnv } from '../../services/ingest/src/config.ts';
 import { ConfigError, env, parseConfig } from '../../shared/src/config.ts';
+import { ReplicateFiles } from '../../shared/src/messages/index.ts';
+import { MAX_INLINE_FILE_BYTES } from '../../shared/src/messages/replicate-files.ts';
 
 const schema = z.object({
   PORT: env.port(8080),
@@ -80,5 +84,26 @@ describe('parseConfig', () => {
   it('rejects node ids that are not letters, digits, - or _', () => {
     const error = configError(() => parseConfig(schema, { DFR_NODE_ID: 'n', DFR_NODES: 'node1,no de' }));
     expect(error.problems).toEqual([expect.stringMatching(/^DFR_NODES\.1: node ids must be/)]);
+  });
+});
+
+describe('DFR_INLINE_MAX_BYTES', () => {
+  it('is capped where a replication command can carry the bytes, with a message naming it', () => {
+    const error = configError(() => parseConfig(IngestEnv, { DFR_INLINE_MAX_BYTES: String(1024 * 1024) }));
+    expect(error.message).toMatch(/DFR_INLINE_MAX_BYTES: must be at most 786432/);
+    expect(
+      parseConfig(IngestEnv, { DFR_INLINE_MAX_BYTES: String(MAX_INLINE_FILE_BYTES) }).DFR_INLINE_MAX_BYTES,
+    ).toBe(MAX_INLINE_FILE_BYTES);
+  });
+
+  it('lets a file at the cap travel inside a ReplicateFiles that passes its schema', () => {
+    const content = Buffer.alloc(MAX_INLINE_FILE_BYTES, 1).toString('base64');
+    const message = {
+      type: 'ReplicateFiles',
+      version: 1,
+      node: 'node1',
+      files: [{ fileId: randomUUID(), size: MAX_INLINE_FILE_BYTES, sha256: 'a'.repeat(64), content }],
+    };
+    expect(ReplicateFiles.safeParse(message).success).toBe(true);
   });
 });

@@ -4,6 +4,13 @@ import { FileId, MediaType, NodeId, Sha256, Size } from './common.ts';
 /** Most files one ReplicateFiles carries; ingest stops filling a batch well before it. */
 export const MAX_FILES_PER_BATCH = 256;
 
+/**
+ * The largest file whose bytes may travel inside a command: 768 KiB, which is 1 MiB of base64.
+ * `DFR_INLINE_MAX_BYTES` cannot exceed it, so no command ingest builds can fail this schema.
+ */
+export const MAX_INLINE_FILE_BYTES = 768 * 1024;
+const MAX_INLINE_BASE64_CHARS = (MAX_INLINE_FILE_BYTES / 3) * 4;
+
 /** One small file of a ReplicateFiles, bytes included (base64). */
 export const InlineReplica = z.object({
   fileId: FileId,
@@ -13,7 +20,7 @@ export const InlineReplica = z.object({
   name: z.string().max(4096).optional(),
   /** The media type declared at upload, as in ReplicateFile. */
   contentType: MediaType.optional(),
-  content: z.base64().max(1024 * 1024),
+  content: z.base64().max(MAX_INLINE_BASE64_CHARS),
 });
 export type InlineReplica = z.infer<typeof InlineReplica>;
 
