@@ -4,7 +4,7 @@ import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { SqliteMetadataStore } from '../../services/ingest/src/sqlite-metadata-store.ts';
+import { SqliteMetadataStore } from '../../services/ingest/src/store/sqlite/sqlite-metadata-store.ts';
 
 /**
  * Fills `<dataDir>/metadata.db` with `files` files, each stored on every node (so none is due in
@@ -27,12 +27,15 @@ export async function seedMetadata(
       const id = randomUUID();
       const sha256 = randomBytes(32).toString('hex');
       const at = new Date(t0 + i * 1000).toISOString();
-      store.addFile({ id, name: `file-${i}.bin`, size: 4096, sha256, createdAt: at }, [...nodes]);
-      for (const node of nodes) store.recordStored({ fileId: id, node, sha256, size: 4096, storedAt: at });
+      await store.addFiles(
+        [{ file: { id, name: `file-${i}.bin`, size: 4096, sha256, createdAt: at }, nodes }],
+        0,
+      );
+      await store.recordStored(nodes.map((node) => ({ fileId: id, node, sha256, size: 4096, storedAt: at })));
       ids.push(id);
     }
     // Closing checkpoints the WAL into the main file, so one file carries everything.
-    store.close();
+    await store.close();
     await mkdir(dataDir, { recursive: true });
     await copyFile(join(scratch, 'metadata.db'), join(dataDir, 'metadata.db'));
   } finally {

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SmallFileWriter } from '../../services/ingest/src/small-file-writer.ts';
+import { SmallFileWriter } from '../../services/ingest/src/uploads/small-file-writer.ts';
 import { IntegrityError } from '../../shared/src/fs/atomic-write.ts';
 import { BlobStore } from '../../shared/src/fs/blob-store.ts';
 import { TooLargeError } from '../../shared/src/fs/hashing-stream.ts';

@@ -11,8 +11,8 @@ export async function filesUnder(dir: string): Promise<string[]> {
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-/** What an ingest data directory may hold at rest: the database and complete blobs with receipts. */
-const AT_REST = new RegExp(`^(metadata\\.db(-wal|-shm)?|blobs/[0-9a-f]{2}/${UUID}(\\.json)?)$`);
+/** What an ingest data directory may hold at rest: its instance id, the database, complete blobs with receipts. */
+const AT_REST = new RegExp(`^(instance-id|metadata\\.db(-wal|-shm)?|blobs/[0-9a-f]{2}/${UUID}(\\.json)?)$`);
 
 /**
  * What is wrong with the files under root, whose only writable places are the given data

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Batcher, type BatchLimits } from '../../services/ingest/src/batcher.ts';
+import { Batcher, type BatchLimits } from '../../shared/src/batcher.ts';
 
 /** Limits loose enough that only the one a test is about ever applies. */
 const loose: BatchLimits = { maxItems: 1000, maxBytes: 1_000_000, maxInFlight: 1000 };

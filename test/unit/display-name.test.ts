@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { displayName } from '../../services/ingest/src/display-name.ts';
+import { displayName } from '../../services/ingest/src/uploads/display-name.ts';
 
 const anyName = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 400 }),

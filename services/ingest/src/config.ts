@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, env } from '../../../shared/src/config.ts';
+import { MAX_INLINE_FILE_BYTES } from '../../../shared/src/messages/replicate-files.ts';
 
 const GiB = 1024 ** 3;
 /** An upload's body must arrive within an hour unless DFR_REQUEST_TIMEOUT_MS says otherwise. */
@@ -21,7 +22,11 @@ export const IngestEnv = z.object({
   DFR_DELIVERY_LIMIT: env.positiveInt(10),
   DFR_REPUBLISH_AFTER_MS: env.positiveInt(30_000),
   DFR_REPUBLISH_MAX_MS: env.positiveInt(600_000),
-  DFR_INLINE_MAX_BYTES: env.nonNegativeInt(64 * 1024),
+  DFR_INLINE_MAX_BYTES: env.nonNegativeInt(
+    64 * 1024,
+    MAX_INLINE_FILE_BYTES,
+    'the most a replication command can carry inline',
+  ),
   DFR_RETRY_FAILED_AFTER_MS: env.positiveInt(300_000),
   DFR_RECONCILE_INTERVAL_MS: env.positiveInt(5_000),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
@@ -50,7 +55,10 @@ export interface IngestConfig {
   republishAfterMs: number;
   /** Ceiling of the doubling delay between re-publishes of one command. */
   republishMaxMs: number;
-  /** Files up to this size travel inside ReplicateFile (0: never). */
+  /**
+   * Files up to this size are small: uploads declaring it are read into memory and stored in
+   * groups, and their bytes travel inside the replication command (0: none is small).
+   */
   inlineMaxBytes: number;
   /** A replica that ended `failed` is tried again this long after it failed. */
   retryFailedAfterMs: number;

@@ -5,29 +5,41 @@ import { join } from 'node:path';
 import type { Broker, Consumer } from '../../../shared/src/broker/broker.ts';
 import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
 import { BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import { closeServer } from '../../../shared/src/http/close-server.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
-import { createIngestApp } from './app.ts';
+import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
+import { NodeRegistry } from './cluster/node-registry.ts';
 import type { IngestConfig } from './config.ts';
-import { GroupCommit } from './group-commit.ts';
-import { MainCopies } from './main-copy.ts';
-import type { OutboxPolicy } from './metadata-store.ts';
-import { NodeRegistry } from './node-registry.ts';
-import { sweepOrphanBlobs } from './orphan-sweep.ts';
-import { Reconciler } from './reconciler.ts';
-import { Replication } from './replication.ts';
-import { SmallFileWriter } from './small-file-writer.ts';
-import { SqliteMetadataStore } from './sqlite-metadata-store.ts';
+import { createIngestApp } from './http/app.ts';
+import { instanceIdOf } from './instance-id.ts';
+import { MainCopies } from './main-copies/main-copies.ts';
+import { sweepOrphanBlobs } from './main-copies/orphan-sweep.ts';
+import { CommandPublisher } from './replication/command-publisher.ts';
+import { eventConsumer } from './replication/event-handlers.ts';
+import type { OutboxPolicy } from './replication/outbox-policy.ts';
+import { Reconciler } from './replication/reconciler.ts';
+import { ReplicaWaits } from './replication/replica-waits.ts';
+import { SqliteMetadataStore } from './store/sqlite/sqlite-metadata-store.ts';
+import { GroupCommit } from './uploads/group-commit.ts';
+import { SmallFileWriter } from './uploads/small-file-writer.ts';
+import { UploadService } from './uploads/upload-service.ts';
 
 /** Heartbeats arrive every few seconds; a node silent this long is unhealthy. */
 const NODE_STALE_AFTER_MS = 15_000;
+
+/** How long stopping lets requests under way finish before cutting their connections. */
+const REQUEST_DRAIN_MS = 8_000;
+
+/** How long stopping waits for work started in the background (publishes, repairs, sweeps). */
+const BACKGROUND_DRAIN_MS = 5_000;
 
 export interface RunningIngest {
   url: string;
   port: number;
   server: Server;
   reconciler: Reconciler;
-  /** Stops intake, lets in-flight requests finish, closes the consumer and the database. */
+  /** Stops intake, lets in-flight requests and background work finish, closes the consumer and the database. */
   stop(): Promise<void>;
 }
 
@@ -39,8 +51,10 @@ export async function startIngest(
 ): Promise<RunningIngest> {
   const blobs = new BlobStore(config.dataDir);
   await blobs.open();
+  const instanceId = await instanceIdOf(config.dataDir, blobs.tmpDir);
   const metadata = new SqliteMetadataStore(join(config.dataDir, 'metadata.db'));
   const registry = new NodeRegistry(config.nodes, NODE_STALE_AFTER_MS);
+  const background = new BackgroundWork(logger);
   const names = topologyNames(config.amqpPrefix);
   let publicUrl = config.publicUrl;
   const topology = replicationTopology({
@@ -49,11 +63,16 @@ export async function startIngest(
     ingestEvents: true,
     deliveryLimit: config.deliveryLimit,
   });
-  const replication = new Replication({
+  const policy: OutboxPolicy = {
+    republishAfterMs: config.republishAfterMs,
+    republishMaxMs: config.republishMaxMs,
+    retryFailedAfterMs: config.retryFailedAfterMs,
+  };
+  const publisher = new CommandPublisher({
     broker,
     metadata,
-    registry,
     names,
+    policy,
     logger,
     sourceBaseUrl: () => publicUrl ?? `http://127.0.0.1:${config.port}`,
     redeclareTopology: () => broker.assertTopology(topology),
@@ -62,42 +81,55 @@ export async function startIngest(
     readMainCopy: async (id) => readFileSync(blobs.blobPath(id)),
   });
   await broker.assertTopology(topology);
-  const consumer: Consumer = await broker.consume(names.ingestEventsQueue, replication.handleEvent, {
-    prefetch: 64,
-  });
+  const consumer: Consumer = await broker.consume(
+    names.ingestEventsQueue,
+    eventConsumer({ metadata, registry, publisher, policy, logger }),
+    { prefetch: 64 },
+  );
 
-  const mainCopies = new MainCopies({ blobs, registry, clusterToken: config.clusterToken, logger });
-  const admissions = new GroupCommit(metadata);
+  const waits = new ReplicaWaits(metadata);
+  const uploads = new UploadService({
+    blobs,
+    smallFiles: new SmallFileWriter(blobs),
+    admissions: new GroupCommit(metadata),
+    metadata,
+    publisher,
+    waits,
+    background,
+    logger,
+    instanceId,
+    nodes: () => config.nodes,
+    maxUploadBytes: config.maxUploadBytes,
+    smallMaxBytes: config.inlineMaxBytes,
+  });
+  const mainCopies = new MainCopies({
+    blobs,
+    registry,
+    clusterToken: config.clusterToken,
+    background,
+    logger,
+  });
   const app = createIngestApp({
     config,
     blobs,
     mainCopies,
     metadata,
-    admissions,
-    smallFiles: new SmallFileWriter(blobs),
-    replication,
+    uploads,
+    publisher,
     registry,
     broker,
+    background,
     logger,
   });
   const server = await listen(app, config.host, config.port, config.idleTimeoutMs);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
-  const policy: OutboxPolicy = {
-    republishAfterMs: config.republishAfterMs,
-    republishMaxMs: config.republishMaxMs,
-    retryFailedAfterMs: config.retryFailedAfterMs,
-  };
-  const reconciler = new Reconciler(replication, {
-    intervalMs: config.reconcileIntervalMs,
-    policy,
-    logger,
-  });
+  const reconciler = new Reconciler({ metadata, publisher, logger }, config.reconcileIntervalMs);
   reconciler.start();
   // Commands left unpublished by a previous run go out now rather than after the first interval.
-  void replication.republishDue(policy);
+  background.run('the first reconciler pass', () => reconciler.runOnce());
   // In the background, so start-up time does not grow with the number of files.
-  void sweepOrphanBlobs(blobs, metadata, logger);
+  background.run('the orphan sweep', () => sweepOrphanBlobs(blobs, metadata, logger));
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -105,10 +137,17 @@ export async function startIngest(
     server,
     reconciler,
     async stop() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server, REQUEST_DRAIN_MS);
       await reconciler.stop();
+      if (!(await background.drain(BACKGROUND_DRAIN_MS))) {
+        logger.warn(
+          { tasks: background.size },
+          'background work still running at shutdown; the outbox redoes it',
+        );
+      }
       await consumer.close({ drainTimeoutMs: 5_000 });
-      metadata.close();
+      waits.close();
+      await metadata.close();
     },
   };
 }

@@ -1,6 +1,5 @@
 import type { Broker } from '../../../shared/src/broker/broker.ts';
 import { EventKeys, type TopologyNames } from '../../../shared/src/broker/topology.ts';
-import { errorMessage } from '../../../shared/src/errors.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { encodeMessage } from '../../../shared/src/messages/index.ts';
 
@@ -26,7 +25,7 @@ export function startHeartbeat(options: {
     });
     options.broker
       .publish(options.names.eventsExchange, EventKeys.nodeHeartbeat, message)
-      .catch((err) => options.logger.debug({ err: errorMessage(err) }, 'heartbeat not sent'));
+      .catch((err: unknown) => options.logger.debug({ err }, 'heartbeat not sent'));
   };
   beat();
   const timer = setInterval(beat, options.intervalMs);

@@ -103,7 +103,7 @@ export class Replicator {
         return 'ack';
       }
     } catch (publishErr) {
-      log.warn({ err: errorMessage(publishErr), attempt }, 'could not report the batch; will retry');
+      log.warn({ err: publishErr, attempt }, 'could not report the batch; will retry');
       await sleep(this.retryDelayMs(delivery.deliveryCount));
       return 'requeue';
     }
@@ -219,7 +219,7 @@ export class Replicator {
         await this.reportFailed(command.fileId, reason);
         return 'ack';
       } catch (publishErr) {
-        log.warn({ err: errorMessage(publishErr) }, 'could not report the failure');
+        log.warn({ err: publishErr }, 'could not report the failure');
         return 'requeue';
       }
     }

@@ -1,9 +1,9 @@
 import type { Broker } from '../../../shared/src/broker/broker.ts';
 import { EventKeys, type TopologyNames } from '../../../shared/src/broker/topology.ts';
-import { errorMessage } from '../../../shared/src/errors.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { encodeMessage } from '../../../shared/src/messages/index.ts';
+import type { BackgroundWork } from '../../../shared/src/process/background-work.ts';
 
 const LOST_REPORT_RETRY_MS = 30_000;
 
@@ -21,6 +21,7 @@ export class Scrubber {
   private running: Promise<ScrubReport> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private reportTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
 
   constructor(
     private readonly deps: {
@@ -29,22 +30,30 @@ export class Scrubber {
       broker: Broker;
       names: TopologyNames;
       logger: Logger;
+      background: BackgroundWork;
     },
   ) {}
 
   /** Schedules passes every intervalMs (0: on demand only); unreported losses are retried often. */
   start(intervalMs: number): void {
+    const { background } = this.deps;
     if (intervalMs > 0) {
-      this.timer = setInterval(() => void this.runOnce(), intervalMs);
+      this.timer = setInterval(() => background.run('a scrub pass', () => this.runOnce()), intervalMs);
       this.timer.unref();
     }
-    this.reportTimer = setInterval(() => void this.reportLost(), LOST_REPORT_RETRY_MS);
+    this.reportTimer = setInterval(
+      () => background.run('reporting lost replicas', () => this.reportLost()),
+      LOST_REPORT_RETRY_MS,
+    );
     this.reportTimer.unref();
   }
 
-  stop(): void {
+  /** Stops the timers; a pass under way ends after the blob it is checking. */
+  async stop(): Promise<void> {
+    this.stopping = true;
     clearInterval(this.timer);
     clearInterval(this.reportTimer);
+    await this.running?.catch(() => undefined);
   }
 
   runOnce(): Promise<ScrubReport> {
@@ -58,6 +67,7 @@ export class Scrubber {
     const { store, logger } = this.deps;
     const report: ScrubReport = { checked: 0, removed: [] };
     for await (const record of store.list()) {
+      if (this.stopping) break;
       report.checked += 1;
       if (await store.verify(record.id)) continue;
       await store.markLost(record.id, 'SHA-256 of the stored bytes no longer matches');
@@ -81,7 +91,7 @@ export class Scrubber {
         await broker.publish(names.eventsExchange, EventKeys.replicaLost, event);
         await store.forgetLost(id);
       } catch (err) {
-        logger.warn({ fileId: id, err: errorMessage(err) }, 'could not report a lost replica yet');
+        logger.warn({ fileId: id, err }, 'could not report a lost replica yet');
       }
     }
   }

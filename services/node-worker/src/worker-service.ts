@@ -4,10 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Broker } from '../../../shared/src/broker/broker.ts';
 import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
-import { errorMessage } from '../../../shared/src/errors.ts';
 import { BlobStore, STALE_TMP_MS } from '../../../shared/src/fs/blob-store.ts';
+import { closeServer } from '../../../shared/src/http/close-server.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
+import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
 import { createWorkerApp } from './app.ts';
 import type { WorkerConfig } from './config.ts';
 import { startHeartbeat } from './heartbeat.ts';
@@ -22,6 +23,9 @@ const CONSUMER_VISIBLE_AFTER_MS = 5_500;
 
 /** How long a stopping worker lets copies under way finish. */
 const SHUTDOWN_DRAIN_MS = 10_000;
+
+/** How long it then waits for work started in the background (a drop, a report, a sweep). */
+const BACKGROUND_DRAIN_MS = 3_000;
 
 export interface RunningWorker {
   url: string;
@@ -42,15 +46,16 @@ export async function startWorker(
 ): Promise<RunningWorker> {
   const store = new BlobStore(config.dir);
   await store.open();
+  const background = new BackgroundWork(logger);
   const sweeper = setInterval(
-    () => void store.sweepTemporary(STALE_TMP_MS).catch(() => undefined),
+    () => background.run('sweeping temporary files', () => store.sweepTemporary(STALE_TMP_MS)),
     STALE_TMP_MS,
   );
   sweeper.unref();
 
   let readyAtMs = Number.POSITIVE_INFINITY;
   const names = topologyNames(config.amqpPrefix);
-  const scrubber = new Scrubber({ nodeId: config.nodeId, store, broker, names, logger });
+  const scrubber = new Scrubber({ nodeId: config.nodeId, store, broker, names, logger, background });
   const server = await listen(
     createWorkerApp({
       nodeId: config.nodeId,
@@ -59,12 +64,14 @@ export async function startWorker(
       access: config,
       scrub: () => scrubber.runOnce(),
       onDamaged: (fileId) =>
-        void store
-          .markLost(fileId, 'a download found the stored bytes damaged')
-          .then(() => scrubber.reportLost())
-          .catch((err) =>
-            logger.error({ fileId, err: errorMessage(err) }, 'could not drop a damaged replica'),
-          ),
+        background.run(
+          'dropping a damaged replica',
+          async () => {
+            await store.markLost(fileId, 'a download found the stored bytes damaged');
+            await scrubber.reportLost();
+          },
+          { fileId },
+        ),
       isReady: () => Date.now() >= readyAtMs,
     }),
     config.host,
@@ -115,13 +122,16 @@ export async function startWorker(
     scrubber,
     async stop() {
       heartbeat.stop();
-      scrubber.stop();
       clearInterval(sweeper);
+      const scrubbed = scrubber.stop();
+      const closed = closeServer(server, SHUTDOWN_DRAIN_MS);
       // Copies under way may finish; what is still unsettled then returns to the queue, and
       // its temporary file is swept by the next worker to open the store.
       await consumer.close({ drainTimeoutMs: SHUTDOWN_DRAIN_MS });
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([closed, scrubbed]);
+      if (!(await background.drain(BACKGROUND_DRAIN_MS))) {
+        logger.warn({ tasks: background.size }, 'background work still running at shutdown');
+      }
     },
   };
 }

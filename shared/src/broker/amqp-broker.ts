@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
-import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import {
   type Broker,
@@ -188,7 +187,7 @@ export class AmqpBroker implements Broker {
         await model?.close().catch(() => undefined);
         throw err;
       }
-      log.warn({ err: errorMessage(err), attempt: this.attempt }, 'cannot reach RabbitMQ; will retry');
+      log.warn({ err, attempt: this.attempt }, 'cannot reach RabbitMQ; will retry');
       if (model) await model.close().catch(() => undefined);
       else this.scheduleReconnect();
     }
@@ -221,7 +220,7 @@ export class AmqpBroker implements Broker {
       else this.publishChannel = channel;
     } catch (err) {
       // Without a publish channel the connection is no use: drop it, and reconnect from scratch.
-      this.options.logger.warn({ err: errorMessage(err) }, 'cannot reopen the publish channel; reconnecting');
+      this.options.logger.warn({ err }, 'cannot reopen the publish channel; reconnecting');
       await model.close().catch(() => undefined);
     }
   }
@@ -247,7 +246,7 @@ export class AmqpBroker implements Broker {
       this.reconnectTimer = undefined;
       void this.connect().catch((err) => {
         // A queue declared with other arguments: an operator has to act; keep trying meanwhile.
-        this.options.logger.error({ err: errorMessage(err) }, 'cannot declare the topology; will retry');
+        this.options.logger.error({ err }, 'cannot declare the topology; will retry');
         this.scheduleReconnect();
       });
     }, delay);
@@ -300,10 +299,7 @@ export class AmqpBroker implements Broker {
             this.declareAll(model)
               .then(() => this.startConsumer(model, record))
               .catch((err) =>
-                this.options.logger.error(
-                  { err: errorMessage(err), queue: record.queue },
-                  'cannot consume again',
-                ),
+                this.options.logger.error({ err, queue: record.queue }, 'cannot consume again'),
               );
           }
         }, 500).unref();
@@ -344,7 +340,7 @@ export class AmqpBroker implements Broker {
         headers,
       });
     } catch (err) {
-      this.options.logger.warn({ err: errorMessage(err), queue: record.queue }, 'handler failed; requeueing');
+      this.options.logger.warn({ err, queue: record.queue }, 'handler failed; requeueing');
       disposition = 'requeue';
     }
     // A tag from a closed channel must not be used: acking it would close the new channel, and the
@@ -354,10 +350,7 @@ export class AmqpBroker implements Broker {
       if (disposition === 'ack') channel.ack(message);
       else channel.nack(message, false, disposition === 'requeue');
     } catch (err) {
-      this.options.logger.warn(
-        { err: errorMessage(err), queue: record.queue },
-        'could not settle a delivery',
-      );
+      this.options.logger.warn({ err, queue: record.queue }, 'could not settle a delivery');
     }
   }
 }

@@ -1,5 +1,4 @@
 import { ConfigError } from '../config.ts';
-import { errorMessage } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
 const REPEAT_SIGNAL_GRACE_MS = 1_000;
@@ -53,7 +52,7 @@ export async function runMain(
     service.stop().then(
       () => process.exit(0),
       (err) => {
-        logger().error({ err: errorMessage(err) }, 'error while shutting down');
+        logger().error({ err }, 'error while shutting down');
         process.exit(0);
       },
     );

@@ -1,4 +1,4 @@
-import type { NodeHeartbeat } from '../../../shared/src/messages/index.ts';
+import type { NodeHeartbeat } from '../../../../shared/src/messages/index.ts';
 
 export interface NodeView {
   id: string;

@@ -1,16 +1,16 @@
 import express, { type Express } from 'express';
-import { AppError } from '../../../shared/src/errors.ts';
-import { errorHandler, notFound } from '../../../shared/src/http/error-handler.ts';
-import { expectContinue } from '../../../shared/src/http/expect-continue.ts';
-import { createMetrics } from '../../../shared/src/http/metrics.ts';
-import { requestDeadline } from '../../../shared/src/http/request-deadline.ts';
-import { requireToken } from '../../../shared/src/http/require-token.ts';
-import { DEFAULT_REQUEST_TIMEOUT_MS } from './config.ts';
-import type { IngestContext } from './routes/context.ts';
-import { downloadFile, internalBlob } from './routes/download.ts';
-import { deleteFile, getStatus, listFiles, listNodes } from './routes/files.ts';
-import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './routes/multipart-upload.ts';
-import { checkUploadQuery, rawUpload, refuseDeclaredOversize } from './routes/upload.ts';
+import { AppError } from '../../../../shared/src/errors.ts';
+import { errorHandler, notFound } from '../../../../shared/src/http/error-handler.ts';
+import { expectContinue } from '../../../../shared/src/http/expect-continue.ts';
+import { createMetrics } from '../../../../shared/src/http/metrics.ts';
+import { requestDeadline } from '../../../../shared/src/http/request-deadline.ts';
+import { requireToken } from '../../../../shared/src/http/require-token.ts';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config.ts';
+import type { IngestContext } from './rest/context.ts';
+import { downloadFile, internalBlob } from './rest/download.ts';
+import { deleteFile, getStatus, listFiles, listNodes } from './rest/files.ts';
+import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './rest/multipart-upload.ts';
+import { checkUploadQuery, rawUpload, refuseDeclaredOversize } from './rest/upload.ts';
 
 /** The ingest HTTP API (API.md), built from its dependencies so tests can mount it on port 0. */
 export function createIngestApp(ctx: IngestContext): Express {

@@ -1,11 +1,12 @@
 import type { Readable, Writable } from 'node:stream';
-import { AppError, errorMessage } from '../../../shared/src/errors.ts';
-import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
-import { pumpFile } from '../../../shared/src/fs/pump-file.ts';
-import { discard, getStream } from '../../../shared/src/http/get-stream.ts';
-import type { Logger } from '../../../shared/src/logger.ts';
-import type { FileStatus } from './metadata-store.ts';
-import type { NodeRegistry } from './node-registry.ts';
+import { AppError } from '../../../../shared/src/errors.ts';
+import type { BlobStore } from '../../../../shared/src/fs/blob-store.ts';
+import { pumpFile } from '../../../../shared/src/fs/pump-file.ts';
+import { discard, getStream } from '../../../../shared/src/http/get-stream.ts';
+import type { Logger } from '../../../../shared/src/logger.ts';
+import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
+import type { NodeRegistry } from '../cluster/node-registry.ts';
+import type { FileStatus } from '../store/metadata-store.ts';
 
 /**
  * Ingest's main copies: read verified, and repaired from a node holding a verified replica
@@ -20,6 +21,7 @@ export class MainCopies {
       blobs: BlobStore;
       registry: NodeRegistry;
       clusterToken: string | undefined;
+      background: BackgroundWork;
       logger: Logger;
     },
   ) {}
@@ -40,7 +42,10 @@ export class MainCopies {
         { fileId: file.id },
         'main copy is damaged; removing it and repairing from a node',
       );
-      void this.deps.blobs.remove(file.id).then(() => this.repair(file));
+      this.deps.background.run('removing a damaged main copy', async () => {
+        await this.deps.blobs.remove(file.id);
+        this.repair(file);
+      });
     });
   }
 
@@ -86,18 +91,21 @@ export class MainCopies {
     }
     this.repairing.add(file.id);
     const log = this.deps.logger.child({ fileId: file.id, node: source.node });
-    this.fetchFromNode(source.url, file.id)
-      .then((bytes) =>
-        this.deps.blobs.put(file.id, bytes, {
+    this.deps.background.run('repairing a main copy', async () => {
+      try {
+        const bytes = await this.fetchFromNode(source.url, file.id);
+        await this.deps.blobs.put(file.id, bytes, {
           expectedSha256: file.sha256,
           expectedSize: file.size,
           name: file.name,
-        }),
-      )
-      .then(
-        () => log.info('main copy repaired from a node'),
-        (err) => log.warn({ err: errorMessage(err) }, 'main copy repair failed; the next read tries again'),
-      )
-      .finally(() => this.repairing.delete(file.id));
+          ...(file.contentType !== undefined ? { contentType: file.contentType } : {}),
+        });
+        log.info('main copy repaired from a node');
+      } catch (err) {
+        log.warn({ err }, 'main copy repair failed; the next read tries again');
+      } finally {
+        this.repairing.delete(file.id);
+      }
+    });
   }
 }

@@ -1,7 +1,6 @@
-import { errorMessage } from '../../../shared/src/errors.ts';
-import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
-import type { Logger } from '../../../shared/src/logger.ts';
-import type { MetadataStore } from './metadata-store.ts';
+import type { BlobStore } from '../../../../shared/src/fs/blob-store.ts';
+import type { Logger } from '../../../../shared/src/logger.ts';
+import type { MetadataStore } from '../store/metadata-store.ts';
 
 /** Blobs younger than this may belong to an upload whose metadata is being committed right now. */
 const ORPHAN_MIN_AGE_MS = 60_000;
@@ -20,13 +19,13 @@ export async function sweepOrphanBlobs(
   let removed = 0;
   try {
     for await (const record of blobs.list()) {
-      if (metadata.getFile(record.id)) continue;
+      if (await metadata.getFile(record.id)) continue;
       if (Date.now() - Date.parse(record.storedAt) < minAgeMs) continue;
       await blobs.remove(record.id);
       removed += 1;
     }
   } catch (err) {
-    logger.error({ err: errorMessage(err) }, 'orphan sweep stopped early');
+    logger.error({ err }, 'orphan sweep stopped early');
   }
   if (removed > 0) logger.warn({ removed }, 'removed blobs that no file owns');
   return removed;

@@ -19,6 +19,11 @@ export interface FileRecord {
   createdAt: string;
   /** The media type declared at upload (normalized), when there was a valid one. */
   contentType?: string | undefined;
+  /**
+   * Id of the ingest instance whose data directory holds the main copy (see instance-id.ts);
+   * undefined for files recorded before instances were told apart.
+   */
+  origin?: string | undefined;
 }
 
 export interface FileStatus extends FileRecord {
@@ -36,52 +41,88 @@ export interface StoredReport {
   storedAt: string;
 }
 
-/** What the outbox must (re)send: a copy still pending, or a delete not yet confirmed. */
+/** A file to record, with the nodes it is placed on (one pending replica row each). */
+export interface NewFile {
+  file: FileRecord;
+  nodes: readonly string[];
+}
+
+/**
+ * A command the outbox must (re)send: a copy still pending or failed, or a delete not yet
+ * confirmed. `state` and `attempts` (publishes so far) let the outbox policy choose when the
+ * command is due next.
+ */
 export interface DueCommand {
   kind: 'replicate' | 'delete';
   file: FileRecord;
   node: string;
+  state: 'pending' | 'failed' | 'deleting';
+  attempts: number;
 }
 
-/**
- * When the outbox sends a command again. A command unanswered after `republishAfterMs` is sent
- * again, then after twice that, and so on up to `republishMaxMs`, so a long backlog (a node
- * down for hours) does not fill its queue with copies of the same command. A replica that
- * failed is tried again after `retryFailedAfterMs`.
- */
-export interface OutboxPolicy {
-  republishAfterMs: number;
-  republishMaxMs: number;
-  retryFailedAfterMs: number;
+/** When the command about one file to a node is due next. */
+export interface Schedule {
+  fileId: string;
+  dueAtMs: number;
 }
 
 /** Outcome of a stored report: counted, refused for a wrong hash, or about nothing we track. */
 export type StoredOutcome = 'stored' | 'mismatch' | 'ignored';
 
+export interface FilePage {
+  files: FileStatus[];
+  /** The cursor of the next page, or null on the last. */
+  next: string | null;
+}
+
 /**
- * The source of truth for files and their replicas. The replica rows double as the outbox:
- * `dueCommands` lists what still needs a message, whatever happened to earlier messages.
+ * The source of truth for files and their replicas; ingest's one port to its database. Adapters:
+ * SQLite (store/sqlite, embedded) and PostgreSQL (shared by several ingest instances); both pass
+ * test/integration/metadata-store-contract.ts.
+ *
+ * The replica rows double as the outbox: each has the time its command is due next, and
+ * `claimDue` hands out what is due, whatever happened to earlier messages. When a command is due
+ * is the outbox policy's choice (replication/outbox-policy.ts); the store only keeps the times.
+ * Every write that changes what a file's status shows is announced to `onChange` listeners,
+ * in every process sharing the database.
  */
 export interface MetadataStore {
-  addFile(file: FileRecord, nodes: string[]): void;
-  /** Adds several files in one transaction, durable when it returns; all or none. */
-  addFiles(entries: readonly { file: FileRecord; nodes: readonly string[] }[]): void;
-  getFile(id: string): FileStatus | undefined;
+  /**
+   * Records files and their pending replica rows in one transaction, durable (fsynced) when it
+   * resolves; all or none. Their commands are first due at `commandsDueAtMs`.
+   */
+  addFiles(entries: readonly NewFile[], commandsDueAtMs: number): Promise<void>;
+  getFile(id: string): Promise<FileStatus | undefined>;
   /** Newest first; `cursor` is the `next` of the previous page. */
-  listFiles(limit: number, cursor?: string): { files: FileStatus[]; next: string | null };
-  recordStored(report: StoredReport): StoredOutcome;
-  /** `recordStored` for each report, in one transaction; outcomes in the reports' order. */
-  recordStoredMany(reports: readonly StoredReport[]): StoredOutcome[];
-  recordFailed(fileId: string, node: string, reason: string): boolean;
+  listFiles(limit: number, cursor?: string): Promise<FilePage>;
+  /**
+   * Counts each copy whose SHA-256 and size match the file's; a mismatch makes the replica
+   * pending again and due at once. One transaction; outcomes in the reports' order.
+   */
+  recordStored(reports: readonly StoredReport[]): Promise<StoredOutcome[]>;
+  /** A node gave up on a pending copy; it is asked again at `retryAtMs`. False if untracked. */
+  recordFailed(fileId: string, node: string, reason: string, retryAtMs: number): Promise<boolean>;
   /** A node lost its copy: the replica is owed again (pending, due at once). False if untracked. */
-  recordLost(fileId: string, node: string, reason: string): boolean;
+  recordLost(fileId: string, node: string, reason: string): Promise<boolean>;
   /** A node dropped its copy: forget the replica, and the file once no copy is left to delete. */
-  recordDeleted(fileId: string, node: string): void;
-  /** Marks a file deleted; returns the nodes that must drop their copies, or undefined if unknown. */
-  markDeleting(id: string): string[] | undefined;
-  /** Commands due at `nowMs` under the policy, least recently published first. */
-  dueCommands(nowMs: number, limit: number, policy: OutboxPolicy): DueCommand[];
-  /** Records that a command about these files went to `node` at `atMs`, in one transaction. */
-  markPublished(fileIds: readonly string[], node: string, atMs: number): void;
-  close(): void;
+  recordDeleted(fileId: string, node: string): Promise<void>;
+  /**
+   * Marks a file deleted, durably, and its replicas `deleting` with their deletes due at
+   * `commandsDueAtMs`; returns the nodes that must drop their copies, or undefined if unknown.
+   */
+  markDeleting(id: string, commandsDueAtMs: number): Promise<string[] | undefined>;
+  /**
+   * Takes up to `limit` commands due at `nowMs`, earliest first, and moves each one's due time
+   * to `leaseUntilMs`, atomically: two callers (two ingest instances) never take the same command
+   * at once, and one that dies holding a lease only delays it.
+   */
+  claimDue(nowMs: number, limit: number, leaseUntilMs: number): Promise<DueCommand[]>;
+  /**
+   * Sets when the commands about these files to `node` are due next; `published` counts one
+   * more attempt for each (a command that could not be sent is rescheduled without counting).
+   */
+  schedule(node: string, schedules: readonly Schedule[], published: boolean): Promise<void>;
+  /** Calls `listener` with the file's id after every change to what its status shows. */
+  onChange(listener: (fileId: string) => void): () => void;
+  close(): Promise<void>;
 }

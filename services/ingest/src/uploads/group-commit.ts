@@ -1,15 +1,15 @@
-import { asError } from '../../../shared/src/errors.ts';
-import { Batcher } from './batcher.ts';
-import type { FileRecord, MetadataStore } from './metadata-store.ts';
+import { Batcher } from '../../../../shared/src/batcher.ts';
+import { asError } from '../../../../shared/src/errors.ts';
+import type { MetadataStore, NewFile } from '../store/metadata-store.ts';
 
 interface Admission {
-  file: FileRecord;
-  nodes: readonly string[];
+  entry: NewFile;
+  commandsDueAtMs: number;
 }
 
 /**
- * The commit is synchronous, so one is never in flight when the next turn comes: every turn's
- * files go together, however many.
+ * One commit at a time: the files that arrive while it runs wait and go together in the next,
+ * however many, so the number of fsyncs stays flat as uploads grow.
  */
 const COMMIT_LIMITS = {
   maxItems: Number.POSITIVE_INFINITY,
@@ -19,8 +19,8 @@ const COMMIT_LIMITS = {
 
 /**
  * Records uploaded files the way a database group-commits: the files whose uploads finish in
- * the same turn of the event loop go into one transaction with one fsync, instead of one fsync
- * each with the event loop blocked. Each caller still learns only once its own file is durable.
+ * the same turn of the event loop, or while the previous commit runs, go into one transaction
+ * with one fsync. Each caller still learns only once its own file is durable.
  */
 export class GroupCommit {
   private readonly batches: Batcher<Admission, Error | undefined>;
@@ -34,26 +34,33 @@ export class GroupCommit {
   }
 
   /** Resolves once the file's row and its replica rows are committed and fsynced. */
-  async addFile(file: FileRecord, nodes: readonly string[]): Promise<void> {
-    const failure = await this.batches.add('files', { file, nodes });
+  async addFile(entry: NewFile, commandsDueAtMs: number): Promise<void> {
+    const failure = await this.batches.add('files', { entry, commandsDueAtMs });
     if (failure) throw failure;
   }
 
-  private commit(admissions: Admission[]): (Error | undefined)[] {
+  private async commit(admissions: Admission[]): Promise<(Error | undefined)[]> {
+    // The latest due time of the batch: no command of it goes out before its own lease ends.
+    const dueAtMs = Math.max(...admissions.map((a) => a.commandsDueAtMs));
     try {
-      this.metadata.addFiles(admissions);
+      await this.metadata.addFiles(
+        admissions.map((a) => a.entry),
+        dueAtMs,
+      );
       return admissions.map(() => undefined);
     } catch (err) {
       if (admissions.length === 1) return [asError(err)];
       // One bad file must not fail the others: commit them one by one.
-      return admissions.map((admission) => {
-        try {
-          this.metadata.addFiles([admission]);
-          return undefined;
-        } catch (one) {
-          return asError(one);
-        }
-      });
+      return Promise.all(
+        admissions.map(async (admission) => {
+          try {
+            await this.metadata.addFiles([admission.entry], admission.commandsDueAtMs);
+            return undefined;
+          } catch (one) {
+            return asError(one);
+          }
+        }),
+      );
     }
   }
 }

@@ -1,5 +1,5 @@
-import type { BlobRecord, BlobStore, PutOptions } from '../../../shared/src/fs/blob-store.ts';
-import { Batcher } from './batcher.ts';
+import { Batcher } from '../../../../shared/src/batcher.ts';
+import type { BlobRecord, BlobStore, PutOptions } from '../../../../shared/src/fs/blob-store.ts';
 
 /**
  * Up to 64 files per group; two groups on the disk at once, so a file that arrives while one

@@ -1,13 +1,13 @@
-import type { Broker } from '../../../../shared/src/broker/broker.ts';
-import type { BlobStore } from '../../../../shared/src/fs/blob-store.ts';
-import type { Logger } from '../../../../shared/src/logger.ts';
-import type { IngestConfig } from '../config.ts';
-import type { GroupCommit } from '../group-commit.ts';
-import type { MainCopies } from '../main-copy.ts';
-import type { MetadataStore } from '../metadata-store.ts';
-import type { NodeRegistry } from '../node-registry.ts';
-import type { Replication } from '../replication.ts';
-import type { SmallFileWriter } from '../small-file-writer.ts';
+import type { Broker } from '../../../../../shared/src/broker/broker.ts';
+import type { BlobStore } from '../../../../../shared/src/fs/blob-store.ts';
+import type { Logger } from '../../../../../shared/src/logger.ts';
+import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
+import type { NodeRegistry } from '../../cluster/node-registry.ts';
+import type { IngestConfig } from '../../config.ts';
+import type { MainCopies } from '../../main-copies/main-copies.ts';
+import type { CommandPublisher } from '../../replication/command-publisher.ts';
+import type { MetadataStore } from '../../store/metadata-store.ts';
+import type { UploadService } from '../../uploads/upload-service.ts';
 
 /** What the ingest routes work with; built once by ingest-service.ts. */
 export interface IngestContext {
@@ -15,12 +15,10 @@ export interface IngestContext {
   blobs: BlobStore;
   mainCopies: MainCopies;
   metadata: MetadataStore;
-  /** Where uploads record their files: one fsynced commit for all that finish together. */
-  admissions: GroupCommit;
-  /** Where uploads read into memory are stored: one round of fsyncs for all that arrive together. */
-  smallFiles: SmallFileWriter;
-  replication: Replication;
+  uploads: UploadService;
+  publisher: CommandPublisher;
   registry: NodeRegistry;
   broker: Broker;
+  background: BackgroundWork;
   logger: Logger;
 }

@@ -1,7 +1,7 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../../../../shared/src/errors.ts';
-import { type BlobToSend, sendBlob } from '../../../../shared/src/http/send-blob.ts';
-import type { FileStatus } from '../metadata-store.ts';
+import { AppError } from '../../../../../shared/src/errors.ts';
+import { type BlobToSend, sendBlob } from '../../../../../shared/src/http/send-blob.ts';
+import type { FileStatus } from '../../store/metadata-store.ts';
 import type { IngestContext } from './context.ts';
 import { fileIdParam } from './params.ts';
 
@@ -12,7 +12,7 @@ import { fileIdParam } from './params.ts';
  */
 export function downloadFile(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
-    const file = ctx.metadata.getFile(fileIdParam(req.params.id));
+    const file = await ctx.metadata.getFile(fileIdParam(req.params.id));
     if (!file) throw new AppError('NOT_FOUND', 'no such file');
     if (await ctx.mainCopies.isIntact(file)) {
       await sendBlob(req, res, { ...blobInfo(file), open: (range) => ctx.mainCopies.read(file, range) });
@@ -40,7 +40,7 @@ export function downloadFile(ctx: IngestContext): RequestHandler {
  */
 export function internalBlob(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
-    const file = ctx.metadata.getFile(fileIdParam(req.params.id));
+    const file = await ctx.metadata.getFile(fileIdParam(req.params.id));
     if (!file) throw new AppError('NOT_FOUND', 'no such blob');
     if (!(await ctx.mainCopies.isIntact(file))) {
       ctx.mainCopies.repair(file);

@@ -1,13 +1,14 @@
 import type { RequestHandler } from 'express';
-import { AppError } from '../../../../shared/src/errors.ts';
+import { AppError } from '../../../../../shared/src/errors.ts';
+import { deleteFile as deleteEverywhere } from '../../uploads/delete-file.ts';
 import type { IngestContext } from './context.ts';
 import { fileIdParam, listQuery } from './params.ts';
 import { statusBody } from './status-body.ts';
 
 /** `GET /files/<id>/status`: JSON, or the bare status line for `Accept: text/plain`. */
 export function getStatus(ctx: IngestContext): RequestHandler {
-  return (req, res) => {
-    const file = ctx.metadata.getFile(fileIdParam(req.params.id));
+  return async (req, res) => {
+    const file = await ctx.metadata.getFile(fileIdParam(req.params.id));
     if (!file) throw new AppError('NOT_FOUND', 'no such file');
     const body = statusBody(file);
     if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
@@ -20,9 +21,9 @@ export function getStatus(ctx: IngestContext): RequestHandler {
 
 /** `GET /files`: newest first, paginated with `limit` and `cursor`. */
 export function listFiles(ctx: IngestContext): RequestHandler {
-  return (req, res) => {
+  return async (req, res) => {
     const { limit, cursor } = listQuery(req.query);
-    const page = ctx.metadata.listFiles(limit, cursor);
+    const page = await ctx.metadata.listFiles(limit, cursor);
     res.json({ files: page.files.map(statusBody), next: page.next });
   };
 }
@@ -30,13 +31,9 @@ export function listFiles(ctx: IngestContext): RequestHandler {
 /** `DELETE /files/<id>`: gone from the data directory now, from every node through the broker. */
 export function deleteFile(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
-    const id = fileIdParam(req.params.id);
-    const file = ctx.metadata.getFile(id);
-    const nodes = file ? ctx.metadata.markDeleting(id) : undefined;
-    if (!file || !nodes) throw new AppError('NOT_FOUND', 'no such file');
-    await ctx.blobs.remove(id);
-    ctx.logger.info({ fileId: id }, 'file deleted');
-    void ctx.replication.publishAll('delete', file, nodes);
+    if (!(await deleteEverywhere(ctx, fileIdParam(req.params.id)))) {
+      throw new AppError('NOT_FOUND', 'no such file');
+    }
     res.status(204).end();
   };
 }

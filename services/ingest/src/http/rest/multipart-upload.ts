@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import multer, { type FileFilterCallback } from 'multer';
-import { AppError } from '../../../../shared/src/errors.ts';
-import { TooLargeError } from '../../../../shared/src/fs/hashing-stream.ts';
-import { displayName } from '../display-name.ts';
-import { blobStorage, type StoredUpload, type UploadRequest } from '../upload-storage.ts';
-import { acceptUpload } from './accept-upload.ts';
+import { AppError } from '../../../../../shared/src/errors.ts';
+import { TooLargeError } from '../../../../../shared/src/fs/hashing-stream.ts';
+import { answerUpload } from './answer-upload.ts';
 import type { IngestContext } from './context.ts';
-import { uploadError } from './upload-errors.ts';
+import { multipartError } from './multipart-errors.ts';
+import { type UploadRequest, uploadStorage } from './multipart-storage.ts';
 
 /** Fewer parts than fields plus the file, so the part limit is what an over-long form meets. */
 const PARTS = 8;
@@ -28,7 +26,7 @@ function onlyFileField(_req: Request, file: Express.Multer.File, callback: FileF
 export function multipartUpload(ctx: IngestContext): RequestHandler[] {
   const maxBytes = ctx.config.maxUploadBytes;
   const upload = multer({
-    storage: blobStorage(ctx.blobs, maxBytes),
+    storage: uploadStorage(ctx.uploads, maxBytes),
     defParamCharset: 'utf8',
     fileFilter: onlyFileField,
     limits: {
@@ -45,31 +43,33 @@ export function multipartUpload(ctx: IngestContext): RequestHandler[] {
   }).single('file');
 
   const receive: RequestHandler = (req, res, next) => {
-    const fileId = randomUUID();
     let settled = false;
+    const state: UploadRequest['upload'] = {
+      refuse: (err) => settle(err),
+    };
     const settle = (err: unknown) => {
       if (settled) {
         // Answered already (a refusal): a file that still completed is nobody's; drop it.
-        const late = req.file as (Express.Multer.File & Partial<StoredUpload>) | undefined;
-        if (err === undefined && late?.record) void ctx.blobs.remove(fileId);
+        const late = state?.stored;
+        if (err === undefined && late) {
+          state.stored = undefined;
+          ctx.background.run('dropping an upload answered otherwise', () => ctx.uploads.discard(late));
+        }
         return;
       }
       settled = true;
-      next(err === undefined ? undefined : uploadError(err));
+      next(err === undefined ? undefined : multipartError(err));
     };
-    (req as UploadRequest).upload = { fileId, refuse: settle };
+    (req as UploadRequest).upload = state;
     onBodyOver(req, maxBytes + MULTIPART_OVERHEAD_BYTES, () => settle(new TooLargeError(maxBytes)));
     upload(req, res, settle);
   };
   const finish: RequestHandler = async (req, res) => {
-    const file = req.file as (Express.Multer.File & Partial<StoredUpload>) | undefined;
-    if (!file?.record)
-      throw new AppError('MISSING_FILE', 'send the file as multipart/form-data in field "file"');
-    await acceptUpload(ctx, req, res, {
-      record: file.record,
-      name: displayName(file.originalname),
-      contentType: file.contentType,
-    });
+    const state = (req as UploadRequest).upload;
+    const stored = state?.stored;
+    if (!stored) throw new AppError('MISSING_FILE', 'send the file as multipart/form-data in field "file"');
+    state.stored = undefined;
+    await answerUpload(ctx, req, res, stored);
   };
   return [receive, finish];
 }

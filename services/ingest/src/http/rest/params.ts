@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AppError } from '../../../../shared/src/errors.ts';
-import { FileId } from '../../../../shared/src/messages/common.ts';
+import { AppError } from '../../../../../shared/src/errors.ts';
+import { FileId } from '../../../../../shared/src/messages/common.ts';
 
 /** A file id from a route parameter, validated before any lookup. */
 export function fileIdParam(value: unknown): string {

@@ -1,5 +1,5 @@
-import { servedContentType } from '../../../../shared/src/http/content-type.ts';
-import type { FileStatus } from '../metadata-store.ts';
+import { servedContentType } from '../../../../../shared/src/http/content-type.ts';
+import type { FileStatus } from '../../store/metadata-store.ts';
 
 /** The status object of API.md, plus `contentType`: the type downloads are served with. */
 export function statusBody(file: FileStatus) {

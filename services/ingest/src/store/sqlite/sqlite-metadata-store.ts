@@ -1,98 +1,31 @@
+import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { AppError } from '../../../shared/src/errors.ts';
+import { AppError } from '../../../../../shared/src/errors.ts';
 import type {
   DueCommand,
-  FileRecord,
+  FilePage,
   FileStatus,
   MetadataStore,
-  OutboxPolicy,
-  ReplicaReceipt,
-  ReplicaState,
+  NewFile,
+  Schedule,
   StoredOutcome,
   StoredReport,
-} from './metadata-store.ts';
+} from '../metadata-store.ts';
+import { byFile, type FileRow, type ReplicaRow, toFileRecord, toStatus } from '../rows.ts';
+import { migrate } from './migrations.ts';
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS files (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  name TEXT NOT NULL,
-  size INTEGER NOT NULL,
-  sha256 TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  deleted_at TEXT
-);
-CREATE TABLE IF NOT EXISTS replicas (
-  file_id TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
-  node TEXT NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('pending', 'stored', 'failed', 'deleting')),
-  sha256 TEXT,
-  size INTEGER,
-  stored_at TEXT,
-  reason TEXT,
-  published_at INTEGER NOT NULL DEFAULT 0,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (file_id, node)
-) WITHOUT ROWID;
-`;
-
-/** Created after the columns a migration may add. */
-const INDEXES = `
-DROP INDEX IF EXISTS replicas_outbox;
-CREATE INDEX IF NOT EXISTS replicas_due ON replicas (published_at) WHERE state IN ('pending', 'deleting', 'failed');
-`;
-
-/** Adds a column to a table of a database created before the column existed. */
-function addColumnIfMissing(db: Database.Database, table: string, column: string, definition: string): void {
-  const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
-  if (!columns.some((c) => c.name === column))
-    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
-}
-
-/** Adds `files.content_type` to a database created before it existed; a no-op once it is there. */
-function migrateContentType(db: Database.Database): void {
-  const columns = db.prepare<[], { name: string }>("SELECT name FROM pragma_table_info('files')").all();
-  if (!columns.some((column) => column.name === 'content_type')) {
-    db.exec('ALTER TABLE files ADD COLUMN content_type TEXT');
-  }
-}
-
-interface FileRow {
-  seq: number;
-  id: string;
-  name: string;
-  size: number;
-  sha256: string;
-  created_at: string;
-  content_type: string | null;
-}
-
-interface DueParams {
-  now: number;
-  limit: number;
-  baseMs: number;
-  maxMs: number;
-  failedMs: number;
-}
-
-interface ReplicaRow {
-  file_id: string;
-  node: string;
-  state: ReplicaState;
-  sha256: string | null;
-  size: number | null;
-  stored_at: string | null;
-  reason: string | null;
-}
+const FILE_COLUMNS = 'seq, id, name, size, sha256, created_at, content_type, origin';
 
 /**
- * MetadataStore on SQLite (better-sqlite3, WAL). The commits behind a 201 or 204 are fsynced
- * (see `durably`); the rest are not. One writer process: the ingest service.
+ * MetadataStore on SQLite (better-sqlite3, WAL): the embedded default, one ingest process per
+ * database. better-sqlite3 is synchronous; the port is not, so every method answers through a
+ * promise. The commits behind a 201 or 204 are fsynced (see `durably`); the rest are not.
  */
 export class SqliteMetadataStore implements MetadataStore {
   private readonly db: Database.Database;
+  private readonly changes = new EventEmitter();
   private readonly statements;
 
   constructor(path: string) {
@@ -102,39 +35,39 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
-    migrateContentType(this.db);
-    addColumnIfMissing(this.db, 'replicas', 'attempts', 'INTEGER NOT NULL DEFAULT 0');
-    this.db.exec(INDEXES);
+    migrate(this.db);
+    this.changes.setMaxListeners(0);
     this.statements = {
       insertFile: this.db.prepare(
-        'INSERT INTO files (id, name, size, sha256, created_at, content_type) VALUES (@id, @name, @size, @sha256, @createdAt, @contentType)',
+        'INSERT INTO files (id, name, size, sha256, created_at, content_type, origin) VALUES (@id, @name, @size, @sha256, @createdAt, @contentType, @origin)',
       ),
-      insertReplica: this.db.prepare("INSERT INTO replicas (file_id, node, state) VALUES (?, ?, 'pending')"),
+      insertReplica: this.db.prepare(
+        "INSERT INTO replicas (file_id, node, state, due_at) VALUES (?, ?, 'pending', ?)",
+      ),
       file: this.db.prepare<[string], FileRow>(
-        'SELECT seq, id, name, size, sha256, created_at, content_type FROM files WHERE id = ? AND deleted_at IS NULL',
+        `SELECT ${FILE_COLUMNS} FROM files WHERE id = ? AND deleted_at IS NULL`,
       ),
       replicasOf: this.db.prepare<[string], ReplicaRow>(
-        'SELECT * FROM replicas WHERE file_id = ? ORDER BY node',
+        'SELECT file_id, node, state, sha256, size, stored_at, reason FROM replicas WHERE file_id = ? ORDER BY node',
       ),
       // The replicas of a whole page in one query (json_each over the page's ids).
       replicasOfMany: this.db.prepare<[string], ReplicaRow>(
-        'SELECT * FROM replicas WHERE file_id IN (SELECT value FROM json_each(?)) ORDER BY file_id, node',
+        'SELECT file_id, node, state, sha256, size, stored_at, reason FROM replicas WHERE file_id IN (SELECT value FROM json_each(?)) ORDER BY file_id, node',
       ),
       page: this.db.prepare<[number, number], FileRow>(
-        'SELECT seq, id, name, size, sha256, created_at, content_type FROM files WHERE deleted_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?',
+        `SELECT ${FILE_COLUMNS} FROM files WHERE deleted_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?`,
       ),
       markStored: this.db.prepare(
         "UPDATE replicas SET state = 'stored', sha256 = @sha256, size = @size, stored_at = @storedAt, reason = NULL WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
       ),
       markMismatch: this.db.prepare(
-        "UPDATE replicas SET state = 'pending', sha256 = @sha256, size = @size, reason = 'reported SHA-256 differs from the file', published_at = 0, attempts = 0 WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
+        "UPDATE replicas SET state = 'pending', sha256 = @sha256, size = @size, reason = 'reported SHA-256 differs from the file', due_at = 0, attempts = 0 WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
       ),
       markFailed: this.db.prepare(
-        "UPDATE replicas SET state = 'failed', reason = ?, published_at = ? WHERE file_id = ? AND node = ? AND state = 'pending'",
+        "UPDATE replicas SET state = 'failed', reason = ?, due_at = ? WHERE file_id = ? AND node = ? AND state = 'pending'",
       ),
       markLost: this.db.prepare(
-        "UPDATE replicas SET state = 'pending', sha256 = NULL, size = NULL, stored_at = NULL, reason = ?, published_at = 0, attempts = 0 WHERE file_id = ? AND node = ? AND state IN ('stored', 'failed', 'pending')",
+        "UPDATE replicas SET state = 'pending', sha256 = NULL, size = NULL, stored_at = NULL, reason = ?, due_at = 0, attempts = 0 WHERE file_id = ? AND node = ? AND state IN ('stored', 'failed', 'pending')",
       ),
       deleteReplica: this.db.prepare(
         "DELETE FROM replicas WHERE file_id = ? AND node = ? AND state = 'deleting'",
@@ -145,56 +78,58 @@ export class SqliteMetadataStore implements MetadataStore {
       deleteFileIfDeleted: this.db.prepare('DELETE FROM files WHERE id = ? AND deleted_at IS NOT NULL'),
       markFileDeleted: this.db.prepare('UPDATE files SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL'),
       markReplicasDeleting: this.db.prepare(
-        "UPDATE replicas SET state = 'deleting', published_at = 0, attempts = 0 WHERE file_id = ?",
+        "UPDATE replicas SET state = 'deleting', due_at = ?, attempts = 0 WHERE file_id = ?",
       ),
-      due: this.db.prepare<[DueParams], ReplicaRow & FileRow>(
-        `SELECT r.file_id, r.node, r.state, f.seq, f.id, f.name, f.size, f.sha256, f.created_at, f.content_type
+      due: this.db.prepare<[number, number], ReplicaRow & FileRow & { attempts: number }>(
+        `SELECT r.file_id, r.node, r.state, r.attempts, f.seq, f.id, f.name, f.size, f.sha256, f.created_at, f.content_type, f.origin
          FROM replicas r JOIN files f ON f.id = r.file_id
-         WHERE (r.state IN ('pending', 'deleting')
-                AND r.published_at + min(@maxMs, @baseMs * (1 << max(min(r.attempts, 30) - 1, 0))) <= @now)
-            OR (r.state = 'failed' AND r.published_at + @failedMs <= @now)
-         ORDER BY r.published_at LIMIT @limit`,
+         WHERE r.state IN ('pending', 'deleting', 'failed') AND r.due_at <= ?
+         ORDER BY r.due_at LIMIT ?`,
       ),
-      markPublished: this.db.prepare(
-        'UPDATE replicas SET published_at = ?, attempts = attempts + 1 WHERE file_id = ? AND node = ?',
+      setDue: this.db.prepare(
+        "UPDATE replicas SET due_at = ?, attempts = attempts + ? WHERE file_id = ? AND node = ? AND state IN ('pending', 'failed', 'deleting')",
       ),
     };
   }
 
-  addFile(file: FileRecord, nodes: string[]): void {
-    this.addFiles([{ file, nodes }]);
-  }
-
-  addFiles(entries: readonly { file: FileRecord; nodes: readonly string[] }[]): void {
+  async addFiles(entries: readonly NewFile[], commandsDueAtMs: number): Promise<void> {
     this.durably(() => {
       for (const { file, nodes } of entries) {
-        this.statements.insertFile.run({ ...file, contentType: file.contentType ?? null });
-        for (const node of nodes) this.statements.insertReplica.run(file.id, node);
+        this.statements.insertFile.run({
+          ...file,
+          contentType: file.contentType ?? null,
+          origin: file.origin ?? null,
+        });
+        for (const node of nodes) this.statements.insertReplica.run(file.id, node, commandsDueAtMs);
       }
     });
+    for (const { file } of entries) this.changed(file.id);
   }
 
-  getFile(id: string): FileStatus | undefined {
+  async getFile(id: string): Promise<FileStatus | undefined> {
     const row = this.statements.file.get(id);
-    return row ? this.toStatus(row, this.statements.replicasOf.all(id)) : undefined;
+    return row ? toStatus(row, this.statements.replicasOf.all(id)) : undefined;
   }
 
-  listFiles(limit: number, cursor?: string): { files: FileStatus[]; next: string | null } {
+  async listFiles(limit: number, cursor?: string): Promise<FilePage> {
     const before = cursor === undefined ? Number.MAX_SAFE_INTEGER : Number(cursor);
     const rows = this.statements.page.all(Number.isSafeInteger(before) ? before : 0, limit + 1);
     const page = rows.slice(0, limit);
-    const replicas = new Map<string, ReplicaRow[]>();
-    for (const replica of this.statements.replicasOfMany.all(JSON.stringify(page.map((row) => row.id)))) {
-      const list = replicas.get(replica.file_id) ?? [];
-      list.push(replica);
-      replicas.set(replica.file_id, list);
-    }
-    const files = page.map((row) => this.toStatus(row, replicas.get(row.id) ?? []));
+    const replicas = byFile(this.statements.replicasOfMany.all(JSON.stringify(page.map((row) => row.id))));
     const last = page.at(-1);
-    return { files, next: rows.length > limit && last ? String(last.seq) : null };
+    return {
+      files: page.map((row) => toStatus(row, replicas.get(row.id) ?? [])),
+      next: rows.length > limit && last ? String(last.seq) : null,
+    };
   }
 
-  recordStored(report: StoredReport): StoredOutcome {
+  async recordStored(reports: readonly StoredReport[]): Promise<StoredOutcome[]> {
+    const outcomes = this.db.transaction(() => reports.map((report) => this.recordOneStored(report)))();
+    for (const [i, report] of reports.entries()) if (outcomes[i] !== 'ignored') this.changed(report.fileId);
+    return outcomes;
+  }
+
+  private recordOneStored(report: StoredReport): StoredOutcome {
     const file = this.statements.file.get(report.fileId);
     if (!file) return 'ignored';
     const matches = report.sha256 === file.sha256 && report.size === file.size;
@@ -203,20 +138,19 @@ export class SqliteMetadataStore implements MetadataStore {
     return matches ? 'stored' : 'mismatch';
   }
 
-  recordStoredMany(reports: readonly StoredReport[]): StoredOutcome[] {
-    return this.db.transaction(() => reports.map((report) => this.recordStored(report)))();
+  async recordFailed(fileId: string, node: string, reason: string, retryAtMs: number): Promise<boolean> {
+    const changed = this.statements.markFailed.run(reason, retryAtMs, fileId, node).changes > 0;
+    if (changed) this.changed(fileId);
+    return changed;
   }
 
-  recordFailed(fileId: string, node: string, reason: string): boolean {
-    // The failed-retry clock starts now.
-    return this.statements.markFailed.run(reason, Date.now(), fileId, node).changes > 0;
+  async recordLost(fileId: string, node: string, reason: string): Promise<boolean> {
+    const changed = this.statements.markLost.run(reason, fileId, node).changes > 0;
+    if (changed) this.changed(fileId);
+    return changed;
   }
 
-  recordLost(fileId: string, node: string, reason: string): boolean {
-    return this.statements.markLost.run(reason, fileId, node).changes > 0;
-  }
-
-  recordDeleted(fileId: string, node: string): void {
+  async recordDeleted(fileId: string, node: string): Promise<void> {
     this.db.transaction(() => {
       this.statements.deleteReplica.run(fileId, node);
       if ((this.statements.remainingReplicas.get(fileId)?.n ?? 0) === 0) {
@@ -225,44 +159,59 @@ export class SqliteMetadataStore implements MetadataStore {
     })();
   }
 
-  markDeleting(id: string): string[] | undefined {
-    return this.durably(() => {
+  async markDeleting(id: string, commandsDueAtMs: number): Promise<string[] | undefined> {
+    const nodes = this.durably(() => {
       if (this.statements.markFileDeleted.run(new Date().toISOString(), id).changes === 0) return undefined;
-      this.statements.markReplicasDeleting.run(id);
-      const nodes = this.statements.replicasOf.all(id).map((r) => r.node);
-      if (nodes.length === 0) this.statements.deleteFileIfDeleted.run(id);
-      return nodes;
+      this.statements.markReplicasDeleting.run(commandsDueAtMs, id);
+      const held = this.statements.replicasOf.all(id).map((r) => r.node);
+      if (held.length === 0) this.statements.deleteFileIfDeleted.run(id);
+      return held;
     });
+    if (nodes) this.changed(id);
+    return nodes;
   }
 
-  dueCommands(nowMs: number, limit: number, policy: OutboxPolicy): DueCommand[] {
-    const params: DueParams = {
-      now: nowMs,
-      limit,
-      baseMs: policy.republishAfterMs,
-      maxMs: policy.republishMaxMs,
-      failedMs: policy.retryFailedAfterMs,
-    };
-    return this.statements.due.all(params).map((row) => ({
-      kind: row.state === 'deleting' ? 'delete' : 'replicate',
-      node: row.node,
-      file: toFileRecord(row),
-    }));
-  }
-
-  markPublished(fileIds: readonly string[], node: string, atMs: number): void {
-    this.db.transaction(() => {
-      for (const fileId of fileIds) this.statements.markPublished.run(atMs, fileId, node);
+  async claimDue(nowMs: number, limit: number, leaseUntilMs: number): Promise<DueCommand[]> {
+    return this.db.transaction(() => {
+      const rows = this.statements.due.all(nowMs, limit);
+      for (const row of rows) this.statements.setDue.run(leaseUntilMs, 0, row.file_id, row.node);
+      return rows.map(
+        (row): DueCommand => ({
+          kind: row.state === 'deleting' ? 'delete' : 'replicate',
+          node: row.node,
+          // The query takes only these three states.
+          state: row.state as DueCommand['state'],
+          attempts: row.attempts,
+          file: toFileRecord(row),
+        }),
+      );
     })();
   }
 
-  close(): void {
+  async schedule(node: string, schedules: readonly Schedule[], published: boolean): Promise<void> {
+    this.db.transaction(() => {
+      for (const { fileId, dueAtMs } of schedules) {
+        this.statements.setDue.run(dueAtMs, published ? 1 : 0, fileId, node);
+      }
+    })();
+  }
+
+  onChange(listener: (fileId: string) => void): () => void {
+    this.changes.on('change', listener);
+    return () => this.changes.off('change', listener);
+  }
+
+  async close(): Promise<void> {
     this.db.close();
+  }
+
+  private changed(fileId: string): void {
+    this.changes.emit('change', fileId);
   }
 
   /**
    * Runs a transaction whose commit is fsynced before it returns: the ones behind a 201 or a
-   * 204. Every other write (publish times, replica receipts) commits without an fsync, which
+   * 204. Every other write (due times, replica receipts) commits without an fsync, which
    * survives any process crash and, on a power cut, at worst forgets something the outbox
    * re-sends and the idempotent workers confirm again.
    */
@@ -276,38 +225,6 @@ export class SqliteMetadataStore implements MetadataStore {
       this.db.pragma('synchronous = NORMAL');
     }
   }
-
-  private toStatus(row: FileRow, replicas: ReplicaRow[]): FileStatus {
-    const nodes = replicas.map(toReceipt);
-    return {
-      ...toFileRecord(row),
-      replicas: nodes.filter((n) => n.state === 'stored' && n.sha256 === row.sha256).length,
-      target: replicas.length,
-      nodes,
-    };
-  }
-}
-
-function toFileRecord(row: FileRow): FileRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    size: row.size,
-    sha256: row.sha256,
-    createdAt: row.created_at,
-    ...(row.content_type !== null ? { contentType: row.content_type } : {}),
-  };
-}
-
-function toReceipt(row: ReplicaRow): ReplicaReceipt {
-  const receipt: ReplicaReceipt = { node: row.node, state: row.state };
-  if (row.state === 'stored') {
-    if (row.sha256 !== null) receipt.sha256 = row.sha256;
-    if (row.size !== null) receipt.size = row.size;
-    if (row.stored_at !== null) receipt.storedAt = row.stored_at;
-  }
-  if (row.reason !== null) receipt.reason = row.reason;
-  return receipt;
 }
 
 /**

@@ -1,0 +1,91 @@
+import type { Delivery, Disposition } from '../../../../shared/src/broker/broker.ts';
+import type { Logger } from '../../../../shared/src/logger.ts';
+import { ClusterEvent, parseMessage } from '../../../../shared/src/messages/index.ts';
+import type { NodeRegistry } from '../cluster/node-registry.ts';
+import type { MetadataStore, StoredOutcome, StoredReport } from '../store/metadata-store.ts';
+import type { CommandPublisher } from './command-publisher.ts';
+import { type OutboxPolicy, retryFailedAt } from './outbox-policy.ts';
+
+export interface EventHandlerDeps {
+  metadata: MetadataStore;
+  registry: NodeRegistry;
+  publisher: CommandPublisher;
+  policy: OutboxPolicy;
+  logger: Logger;
+}
+
+type EventOf<T extends ClusterEvent['type']> = Extract<ClusterEvent, { type: T }>;
+type Handlers = { [T in ClusterEvent['type']]: (event: EventOf<T>, log: Logger) => Promise<void> };
+
+/**
+ * Ingest's consumer of the events queue: each event parsed, then turned into metadata by the
+ * handler of its type. A body that does not parse is dead-lettered; a handler that throws
+ * leaves the event to be delivered again (every handler is idempotent).
+ */
+export function eventConsumer(deps: EventHandlerDeps): (delivery: Delivery) => Promise<Disposition> {
+  const handlers = eventHandlers(deps);
+  return async (delivery) => {
+    const parsed = parseMessage(ClusterEvent, delivery.body);
+    if (!parsed.ok) {
+      deps.logger.error(
+        { messageId: delivery.messageId, error: parsed.error },
+        'invalid event; dead-lettering',
+      );
+      return 'reject';
+    }
+    const event = parsed.value;
+    const handle = handlers[event.type] as (event: ClusterEvent, log: Logger) => Promise<void>;
+    await handle(event, deps.logger.child({ messageId: delivery.messageId }));
+    return 'ack';
+  };
+}
+
+function eventHandlers({ metadata, registry, publisher, policy }: EventHandlerDeps): Handlers {
+  /** A copy counted or refused; one reported for a file we do not track must be dropped. */
+  const afterStored = async (report: StoredReport, outcome: StoredOutcome, log: Logger) => {
+    if (outcome === 'mismatch') {
+      log.warn(
+        { fileId: report.fileId, node: report.node },
+        'node reported a different SHA-256; not counted',
+      );
+    }
+    if (outcome !== 'ignored' || (await metadata.getFile(report.fileId))) return;
+    // A copy finished after its file was deleted (or was never ours): the node must drop it.
+    log.info(
+      { fileId: report.fileId, node: report.node },
+      'node holds a copy of a deleted file; deleting it',
+    );
+    await publisher.dropStrayCopy(report.fileId, report.node);
+  };
+
+  return {
+    async ReplicaStored(event, log) {
+      const [outcome = 'ignored'] = await metadata.recordStored([event]);
+      await afterStored(event, outcome, log);
+    },
+    async ReplicasStored(event, log) {
+      const reports = event.replicas.map((replica) => ({ ...replica, node: event.node }));
+      const outcomes = await metadata.recordStored(reports);
+      for (const [i, report] of reports.entries()) await afterStored(report, outcomes[i] ?? 'ignored', log);
+    },
+    async ReplicaFailed(event, log) {
+      const { fileId, node, reason } = event;
+      if (await metadata.recordFailed(fileId, node, reason, retryFailedAt(policy, Date.now()))) {
+        log.warn({ fileId, node, reason }, 'replica failed');
+      }
+    },
+    async ReplicaLost(event, log) {
+      const { fileId, node, reason } = event;
+      if (!(await metadata.recordLost(fileId, node, reason))) return;
+      log.warn({ fileId, node, reason }, 'replica lost; sending it again');
+      const file = await metadata.getFile(fileId);
+      if (file) await publisher.publish([{ kind: 'replicate', file, node, state: 'pending', attempts: 0 }]);
+    },
+    async ReplicaDeleted(event) {
+      await metadata.recordDeleted(event.fileId, event.node);
+    },
+    async NodeHeartbeat(event) {
+      registry.record(event);
+    },
+  };
+}

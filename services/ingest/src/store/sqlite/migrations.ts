@@ -1,0 +1,81 @@
+import type Database from 'better-sqlite3';
+
+/** One step of the SQLite schema; `PRAGMA user_version` records the last step applied. */
+interface Migration {
+  version: number;
+  name: string;
+  up(db: Database.Database): void;
+}
+
+/** Adds a column to a table of a database created before the column existed. */
+function addColumnIfMissing(db: Database.Database, table: string, column: string, definition: string): void {
+  const columns = db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all();
+  if (!columns.some((c) => c.name === column))
+    db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+}
+
+/**
+ * Version 1 is the schema as it stood before versions were counted; `IF NOT EXISTS` and the
+ * column checks let it adopt any database written by an earlier release as it is.
+ */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'files and replicas',
+    up(db) {
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS files (
+          seq INTEGER PRIMARY KEY AUTOINCREMENT,
+          id TEXT NOT NULL UNIQUE,
+          name TEXT NOT NULL,
+          size INTEGER NOT NULL,
+          sha256 TEXT NOT NULL,
+          created_at TEXT NOT NULL,
+          deleted_at TEXT
+        );
+        CREATE TABLE IF NOT EXISTS replicas (
+          file_id TEXT NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+          node TEXT NOT NULL,
+          state TEXT NOT NULL CHECK (state IN ('pending', 'stored', 'failed', 'deleting')),
+          sha256 TEXT,
+          size INTEGER,
+          stored_at TEXT,
+          reason TEXT,
+          published_at INTEGER NOT NULL DEFAULT 0,
+          PRIMARY KEY (file_id, node)
+        ) WITHOUT ROWID;
+      `);
+      addColumnIfMissing(db, 'files', 'content_type', 'TEXT');
+      addColumnIfMissing(db, 'replicas', 'attempts', 'INTEGER NOT NULL DEFAULT 0');
+    },
+  },
+  {
+    version: 2,
+    name: 'outbox due times in the rows; the instance holding each main copy',
+    up(db) {
+      // A command last published at t was due again some backoff after t; sending it a little
+      // early once after the upgrade is harmless, since workers are idempotent.
+      db.exec(`
+        ALTER TABLE replicas ADD COLUMN due_at INTEGER NOT NULL DEFAULT 0;
+        UPDATE replicas SET due_at = published_at;
+        DROP INDEX IF EXISTS replicas_outbox;
+        DROP INDEX IF EXISTS replicas_due;
+        ALTER TABLE replicas DROP COLUMN published_at;
+        CREATE INDEX replicas_due ON replicas (due_at) WHERE state IN ('pending', 'deleting', 'failed');
+        ALTER TABLE files ADD COLUMN origin TEXT;
+      `);
+    },
+  },
+];
+
+/** Brings the database up to the latest version, one transaction per step. */
+export function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const migration of MIGRATIONS) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      migration.up(db);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+}

@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BlobRecord, BlobStore } from '../../../../shared/src/fs/blob-store.ts';
+import { readBody } from '../../../../shared/src/http/read-body.ts';
+import type { Logger } from '../../../../shared/src/logger.ts';
+import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
+import type { CommandPublisher } from '../replication/command-publisher.ts';
+import { CLAIM_LEASE_MS } from '../replication/outbox-policy.ts';
+import type { ReplicaWaits } from '../replication/replica-waits.ts';
+import type { FileRecord, FileStatus, MetadataStore } from '../store/metadata-store.ts';
+import type { GroupCommit } from './group-commit.ts';
+import type { SmallFileWriter } from './small-file-writer.ts';
+import { uploadError } from './upload-errors.ts';
+
+/** What a client said about an upload besides its bytes. */
+export interface UploadMeta {
+  /** Already reduced by displayName. */
+  name: string;
+  contentType?: string | undefined;
+}
+
+/** Bytes durable in the data directory that are not a file yet (see `UploadService.admit`). */
+export interface StoredUpload {
+  record: BlobRecord;
+  meta: UploadMeta;
+  /** The bytes, when they were read into memory rather than streamed. */
+  bytes?: Buffer;
+}
+
+export interface UploadServiceDeps {
+  blobs: BlobStore;
+  smallFiles: SmallFileWriter;
+  admissions: GroupCommit;
+  metadata: MetadataStore;
+  publisher: CommandPublisher;
+  waits: ReplicaWaits;
+  background: BackgroundWork;
+  logger: Logger;
+  /** This ingest instance, recorded as the holder of every main copy it stores. */
+  instanceId: string;
+  /** The nodes a new file is placed on. */
+  nodes: () => readonly string[];
+  maxUploadBytes: number;
+  /** Bodies declared this small are read into memory and stored in groups. */
+  smallMaxBytes: number;
+}
+
+/**
+ * The upload use case, free of any protocol: store the bytes durably, record the file and its
+ * replicas, send the commands, and wait for replicas when asked. Every front end (the REST
+ * routes, S3, tus) calls it, so an upload means the same whichever way it came. Errors are
+ * AppErrors with the service's codes, for each front end to render.
+ */
+export class UploadService {
+  constructor(private readonly deps: UploadServiceDeps) {}
+
+  /**
+   * Streams a body into the data directory, hashed on the way, limited to the maximum upload
+   * size. A body declared small is read into memory and stored with the other small uploads of
+   * the moment, in one round of fsyncs. Durable when it resolves, but not a file until admitted.
+   */
+  async store(body: Readable, meta: UploadMeta, declaredBytes?: number): Promise<StoredUpload> {
+    const { blobs, smallFiles, maxUploadBytes, smallMaxBytes } = this.deps;
+    const id = randomUUID();
+    const options = { maxBytes: maxUploadBytes, name: meta.name };
+    try {
+      if (declaredBytes !== undefined && declaredBytes <= Math.min(smallMaxBytes, maxUploadBytes)) {
+        const bytes = await readBody(body, declaredBytes);
+        return { record: await smallFiles.put(id, bytes, options), meta, bytes };
+      }
+      return { record: await blobs.put(id, body, options), meta };
+    } catch (err) {
+      throw uploadError(err);
+    }
+  }
+
+  /**
+   * Makes stored bytes a file: its record and one pending replica per placed node, committed
+   * and fsynced with the other files admitted at the same moment. The commands go out after the
+   * commit without being waited for: an unsent command stays due in the outbox, so an upload
+   * never waits on the broker. On failure the stored bytes are dropped.
+   */
+  async admit(stored: StoredUpload): Promise<FileRecord> {
+    const { record, meta } = stored;
+    const file: FileRecord = {
+      id: record.id,
+      name: meta.name,
+      size: record.size,
+      sha256: record.sha256,
+      createdAt: record.storedAt,
+      contentType: meta.contentType,
+      origin: this.deps.instanceId,
+    };
+    const nodes = [...this.deps.nodes()];
+    try {
+      // The lease keeps other instances' reconcilers off these commands while this one sends them.
+      await this.deps.admissions.addFile({ file, nodes }, Date.now() + CLAIM_LEASE_MS);
+    } catch (err) {
+      await this.discard(stored);
+      throw err;
+    }
+    this.deps.logger.info({ fileId: file.id, size: file.size }, 'file stored');
+    const commands = nodes.map((node) => ({
+      kind: 'replicate' as const,
+      file,
+      node,
+      state: 'pending' as const,
+      attempts: 0,
+    }));
+    const inMemory = stored.bytes ? new Map([[file.id, stored.bytes]]) : undefined;
+    this.deps.background.run(
+      'publishing replication commands',
+      () => this.deps.publisher.publish(commands, inMemory),
+      {
+        fileId: file.id,
+      },
+    );
+    return file;
+  }
+
+  /** Drops stored bytes that will not become a file (the client was answered otherwise). */
+  async discard(stored: StoredUpload): Promise<void> {
+    await this.deps.blobs.remove(stored.record.id);
+  }
+
+  /** `store` then `admit`. */
+  async upload(body: Readable, meta: UploadMeta, declaredBytes?: number): Promise<FileRecord> {
+    return this.admit(await this.store(body, meta, declaredBytes));
+  }
+
+  /**
+   * The file's status once `wanted` replicas are confirmed, every replica settled, or `timeoutMs`
+   * passed (0 or undefined: at once); undefined if the file is gone.
+   */
+  async statusAfter(
+    fileId: string,
+    wanted: number | undefined,
+    timeoutMs: number,
+  ): Promise<FileStatus | undefined> {
+    if (wanted === undefined || wanted <= 0) return this.deps.metadata.getFile(fileId);
+    return this.deps.waits.waitFor(fileId, wanted, timeoutMs);
+  }
+}
