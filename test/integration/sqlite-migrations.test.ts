@@ -60,7 +60,9 @@ describe('SQLite migrations', () => {
     expect((await reopened.listFiles(10)).files.map((f) => f.contentType)).toEqual(['image/png', undefined]);
     await reopened.close();
     const raw = new Database(path);
-    expect(raw.pragma('user_version', { simple: true })).toBe(2);
+    expect(raw.prepare("SELECT version FROM migrations WHERE component = 'metadata'").pluck().all()).toEqual([
+      1, 2,
+    ]);
     raw.close();
   });
 });

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 
-/** One step of the SQLite schema; `PRAGMA user_version` records the last step applied. */
-interface Migration {
+/** One step of a SQLite schema. */
+export interface Migration {
   version: number;
   name: string;
   up(db: Database.Database): void;
@@ -18,7 +18,7 @@ function addColumnIfMissing(db: Database.Database, table: string, column: string
  * Version 1 is the schema as it stood before versions were counted; `IF NOT EXISTS` and the
  * column checks let it adopt any database written by an earlier release as it is.
  */
-const MIGRATIONS: readonly Migration[] = [
+export const METADATA_MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'files and replicas',
@@ -68,14 +68,27 @@ const MIGRATIONS: readonly Migration[] = [
   },
 ];
 
-/** Brings the database up to the latest version, one transaction per step. */
-export function migrate(db: Database.Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= current) continue;
-    db.transaction(() => {
+/**
+ * Brings one component's tables (`metadata`, or a front end's own) up to its latest version in one
+ * transaction (taken at once, so two processes opening the database never both apply a step). The `migrations` table records, per component, the steps applied, so
+ * components that share the database number their steps independently.
+ */
+export function migrate(db: Database.Database, component: string, migrations: readonly Migration[]): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS migrations (component TEXT NOT NULL, version INTEGER NOT NULL, name TEXT NOT NULL, applied_at TEXT NOT NULL, PRIMARY KEY (component, version))',
+  );
+  const applied = db.prepare<[string], { version: number | null }>(
+    'SELECT max(version) AS version FROM migrations WHERE component = ?',
+  );
+  const record = db.prepare(
+    'INSERT INTO migrations (component, version, name, applied_at) VALUES (?, ?, ?, ?)',
+  );
+  db.transaction(() => {
+    const current = applied.get(component)?.version ?? 0;
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
       migration.up(db);
-      db.pragma(`user_version = ${migration.version}`);
-    })();
-  }
+      record.run(component, migration.version, migration.name, new Date().toISOString());
+    }
+  }).immediate();
 }

@@ -14,7 +14,7 @@ import type {
   StoredReport,
 } from '../metadata-store.ts';
 import { byFile, type FileRow, type ReplicaRow, toFileRecord, toStatus } from '../rows.ts';
-import { migrate } from './migrations.ts';
+import { METADATA_MIGRATIONS, migrate } from './migrations.ts';
 
 const FILE_COLUMNS = 'seq, id, name, size, sha256, created_at, content_type, origin';
 
@@ -35,7 +35,7 @@ export class SqliteMetadataStore implements MetadataStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
-    migrate(this.db);
+    migrate(this.db, 'metadata', METADATA_MIGRATIONS);
     this.changes.setMaxListeners(0);
     this.statements = {
       insertFile: this.db.prepare(
