@@ -69,9 +69,10 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
 ];
 
 /**
- * Brings one component's tables (`metadata`, or a front end's own) up to its latest version in one
- * transaction (taken at once, so two processes opening the database never both apply a step). The `migrations` table records, per component, the steps applied, so
- * components that share the database number their steps independently.
+ * Brings one component's tables (`metadata`, or a front end's own) up to its latest version, in
+ * one transaction taken at once, so two processes opening the database never both apply a step.
+ * The `migrations` table records the steps applied per component, so components that share the
+ * database number their steps independently.
  */
 export function migrate(db: Database.Database, component: string, migrations: readonly Migration[]): void {
   db.exec(
