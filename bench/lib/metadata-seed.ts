@@ -28,7 +28,13 @@ export async function seedMetadata(
       const sha256 = randomBytes(32).toString('hex');
       const at = new Date(t0 + i * 1000).toISOString();
       await store.addFiles(
-        [{ file: { id, name: `file-${i}.bin`, size: 4096, sha256, createdAt: at }, nodes }],
+        [
+          {
+            file: { id, name: `file-${i}.bin`, size: 4096, sha256, createdAt: at },
+            nodes,
+            target: nodes.length,
+          },
+        ],
         0,
       );
       await store.recordStored(nodes.map((node) => ({ fileId: id, node, sha256, size: 4096, storedAt: at })));

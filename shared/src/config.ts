@@ -58,8 +58,11 @@ export const env = {
         .max(max, `must be at most ${max}${why ? ` (${why})` : ''}`)
         .default(fallback),
     ),
-  positiveInt: (fallback: number) =>
-    z.preprocess(unsetIfEmpty, z.coerce.number().int().positive().default(fallback)),
+  positiveInt: (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+    z.preprocess(
+      unsetIfEmpty,
+      z.coerce.number().int().positive().max(max, `must be at most ${max}`).default(fallback),
+    ),
   string: (fallback: string) => z.preprocess(unsetIfEmpty, z.string().default(fallback)),
   optionalString: () => z.preprocess(unsetIfEmpty, z.string().optional()),
   url: () => z.preprocess(unsetIfEmpty, z.url().optional()),

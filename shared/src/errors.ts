@@ -7,6 +7,8 @@ export const ErrorStatus = {
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
   REQUEST_TIMEOUT: 408,
+  /** The node still holds copies some file needs: drain it first. */
+  NODE_IN_USE: 409,
   PAYLOAD_TOO_LARGE: 413,
   RANGE_NOT_SATISFIABLE: 416,
   HEADERS_TOO_LARGE: 431,

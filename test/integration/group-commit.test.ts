@@ -9,7 +9,7 @@ function file(n: number, id = `00000000-0000-4000-8000-${String(n).padStart(12, 
   return { id, name: `f${n}`, size: n, sha256: 'a'.repeat(64), createdAt: new Date(0).toISOString() };
 }
 
-const entry = (f: FileRecord): NewFile => ({ file: f, nodes: NODES });
+const entry = (f: FileRecord): NewFile => ({ file: f, nodes: NODES, target: NODES.length });
 
 /** A store that counts its transactions. */
 function countingStore() {

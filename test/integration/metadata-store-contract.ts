@@ -65,7 +65,8 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
     });
 
     /** Adds a file placed on `nodes`, its commands due now. */
-    const add = async (f: FileRecord, nodes = NODES) => store.addFiles([{ file: f, nodes }], 0);
+    const add = async (f: FileRecord, nodes = NODES) =>
+      store.addFiles([{ file: f, nodes, target: nodes.length }], 0);
     /** Claims what is due `msFromNow` from now, as "<node>" or "<kind> <node>" strings. */
     const claim = async (msFromNow = 0, s = store) =>
       (await s.claimDue(Date.now() + msFromNow, 100, Date.now() + msFromNow + LEASE_MS)).map((c) => c.node);
@@ -101,7 +102,7 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       const [a, b] = [file(), file()];
       const gone = file();
       await store.addFiles(
-        [a, b].map((f) => ({ file: f, nodes: NODES })),
+        [a, b].map((f) => ({ file: f, nodes: NODES, target: NODES.length })),
         0,
       );
       const outcomes = await store.recordStored([
@@ -123,8 +124,8 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       await expect(
         store.addFiles(
           [
-            { file: b, nodes: NODES },
-            { file: { ...file(), id: a.id }, nodes: NODES },
+            { file: b, nodes: NODES, target: NODES.length },
+            { file: { ...file(), id: a.id }, nodes: NODES, target: 3 },
           ],
           0,
         ),
@@ -135,7 +136,7 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
 
     it('hands out due commands under a lease, with their attempts, until they are answered', async () => {
       const f = file();
-      await store.addFiles([{ file: f, nodes: NODES }], Date.now() + 60_000);
+      await store.addFiles([{ file: f, nodes: NODES, target: NODES.length }], Date.now() + 60_000);
       expect(await claim()).toEqual([]);
       expect((await claim(61_000)).sort()).toEqual(NODES);
       // Leased: nobody else gets them until the lease ends.
@@ -156,15 +157,15 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
 
     it('hands out the earliest due first and no more than asked', async () => {
       const [late, early] = [file(), file()];
-      await store.addFiles([{ file: late, nodes: ['node1'] }], 2_000);
-      await store.addFiles([{ file: early, nodes: ['node1'] }], 1_000);
+      await store.addFiles([{ file: late, nodes: ['node1'], target: 1 }], 2_000);
+      await store.addFiles([{ file: early, nodes: ['node1'], target: 1 }], 1_000);
       const due = await store.claimDue(5_000, 1, LEASE_MS);
       expect(due.map((c) => c.file.id)).toEqual([early.id]);
     });
 
     it('a lost replica is owed again at once; a failed one at its retry time', async () => {
       const f = file();
-      await store.addFiles([{ file: f, nodes: NODES }], Date.now() + 60_000);
+      await store.addFiles([{ file: f, nodes: NODES, target: NODES.length }], Date.now() + 60_000);
       await store.recordStored([stored(f, 'node1')]);
       const retryAt = Date.now() + 120_000;
       expect(await store.recordFailed(f.id, 'node2', 'disk full', retryAt)).toBe(true);
@@ -190,7 +191,7 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
 
     it('a delete is due for every replica until each node confirms; then the file is forgotten', async () => {
       const f = file();
-      await store.addFiles([{ file: f, nodes: NODES }], Date.now() + 60_000);
+      await store.addFiles([{ file: f, nodes: NODES, target: NODES.length }], Date.now() + 60_000);
       expect(await store.markDeleting(f.id, 0)).toEqual(NODES);
       expect(await store.getFile(f.id)).toBeUndefined();
       expect(await store.markDeleting(f.id, 0)).toBeUndefined();
@@ -260,7 +261,7 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       const claimers = options.shared ? [store, await fixture.openAnother()] : [store];
       const files = Array.from({ length: 40 }, () => file());
       await store.addFiles(
-        files.map((f) => ({ file: f, nodes: NODES })),
+        files.map((f) => ({ file: f, nodes: NODES, target: NODES.length })),
         0,
       );
       const now = Date.now();
@@ -280,7 +281,7 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
         const heard: string[] = [];
         const stop = store.onChange((fileId) => heard.push(fileId));
         const f = file();
-        await other.addFiles([{ file: f, nodes: NODES }], 0);
+        await other.addFiles([{ file: f, nodes: NODES, target: NODES.length }], 0);
         await other.recordStored([stored(f, 'node1')]);
         await waitFor(
           () => heard.filter((id) => id === f.id).length >= 2,
@@ -289,6 +290,130 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
         );
         stop();
       });
+    });
+  });
+}
+
+/**
+ * The healing queries every MetadataStore adapter must answer alike: displaced replicas,
+ * files below their target, new healing rows, trimming extras, what a node's removal risks.
+ */
+export function healingContract(name: string, open: MetadataFactory): void {
+  describe(`MetadataStore healing contract: ${name}`, () => {
+    let fixture: MetadataFixture;
+    let store: MetadataStore;
+    beforeEach(async () => {
+      fixture = await open();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    const placed = async (nodes: string[], target = 3) => {
+      const f = file();
+      await store.addFiles([{ file: f, nodes, target }], Date.now() + 60_000);
+      return f;
+    };
+    const storedOn = async (f: FileRecord, ...nodes: string[]) =>
+      store.recordStored(nodes.map((node) => stored(f, node)));
+
+    it('finds files below their target, fewest verified first, counting only live rows', async () => {
+      const full = await placed(NODES);
+      await storedOn(full, ...NODES);
+      const short = await placed(['node1'], 3);
+      const half = await placed(['node1', 'node2'], 3);
+      await storedOn(half, 'node1');
+      const onDown = await placed(NODES);
+      await storedOn(onDown, ...NODES);
+      const needs = await store.underReplicated(['node3'], 10);
+      // With node3 down, the full file is short of a live copy too.
+      expect(needs.map((n) => n.file.id)).toEqual([short.id, half.id, full.id, onDown.id]);
+      const byId = new Map(needs.map((n) => [n.file.id, n]));
+      expect(byId.get(short.id)).toMatchObject({ target: 3, live: 1, verified: 0, holders: ['node1'] });
+      expect(byId.get(half.id)).toMatchObject({ live: 2, verified: 1 });
+      expect(byId.get(onDown.id)).toMatchObject({ live: 2, verified: 2 });
+      expect(byId.get(onDown.id)?.holders.sort()).toEqual(NODES);
+      const allUp = await store.underReplicated([], 10);
+      expect(allUp.map((n) => n.file.id)).toEqual([short.id, half.id]);
+      expect(await store.underReplicated([], 1)).toHaveLength(1);
+    });
+
+    it('adds healing rows that the outbox sends and the status marks', async () => {
+      const f = await placed(['node1']);
+      await store.addReplicas(f.id, ['node2', 'node3'], 0);
+      await store.addReplicas(f.id, ['node2'], 0);
+      const status = await store.getFile(f.id);
+      expect(status?.nodes.map((n) => [n.node, n.state, n.healing])).toEqual([
+        ['node1', 'pending', undefined],
+        ['node2', 'pending', true],
+        ['node3', 'pending', true],
+      ]);
+      const due = await store.claimDue(Date.now(), 10, Date.now() + LEASE_MS);
+      expect(due.map((c) => c.node).sort()).toEqual(['node2', 'node3']);
+      expect(await store.underReplicated([], 10)).toEqual([]);
+    });
+
+    it('displaces a node: its verified copies stay marked, its unsettled rows go', async () => {
+      const a = await placed(NODES);
+      await storedOn(a, 'node1', 'node2', 'node3');
+      const b = await placed(NODES);
+      await storedOn(b, 'node1');
+      expect(await store.displaceReplicas('node3')).toBe(2);
+      expect(await store.displaceReplicas('node3')).toBe(0);
+      expect((await store.getFile(a.id))?.nodes.find((n) => n.node === 'node3')).toMatchObject({
+        state: 'stored',
+        displaced: true,
+      });
+      expect((await store.getFile(b.id))?.nodes.map((n) => n.node)).toEqual(['node1', 'node2']);
+      expect((await store.underReplicated([], 10)).map((n) => n.file.id).sort()).toEqual([a.id, b.id].sort());
+      expect(await store.restoreReplicas('node3')).toBe(1);
+      expect((await store.getFile(a.id))?.nodes.find((n) => n.node === 'node3')?.displaced).toBeUndefined();
+    });
+
+    it('trims a displaced copy only once the file has its target of verified live copies without it', async () => {
+      const f = await placed(NODES);
+      await storedOn(f, ...NODES);
+      await store.displaceReplicas('node3');
+      await store.addReplicas(f.id, ['node4'], 0);
+      const lease = Date.now() + LEASE_MS;
+      expect(await store.trimDisplaced([], 10, lease)).toEqual([]);
+      await storedOn(f, 'node4');
+      // Not while its node is down: the delete could not reach it.
+      expect(await store.trimDisplaced(['node3'], 10, lease)).toEqual([]);
+      const trimmed = await store.trimDisplaced([], 10, lease);
+      expect(trimmed.map((c) => [c.kind, c.node, c.file.id])).toEqual([['delete', 'node3', f.id]]);
+      expect((await store.getFile(f.id))?.nodes.find((n) => n.node === 'node3')?.state).toBe('deleting');
+      expect(await store.trimDisplaced([], 10, lease)).toEqual([]);
+      await store.recordDeleted(f.id, 'node3');
+      expect((await store.getFile(f.id))?.nodes.map((n) => n.node)).toEqual(['node1', 'node2', 'node4']);
+    });
+
+    it('counts the files that would fall below their target without a node', async () => {
+      const safe = await placed(['node1', 'node2'], 2);
+      await storedOn(safe, 'node1', 'node2');
+      await store.addReplicas(safe.id, ['node3'], 0);
+      await storedOn(safe, 'node3');
+      const risky = await placed(['node1', 'node2'], 2);
+      await storedOn(risky, 'node1', 'node2');
+      expect(await store.countAtRisk('node3', [])).toBe(0);
+      expect(await store.countAtRisk('node1', [])).toBe(1);
+      expect(await store.countAtRisk('node1', ['node2'])).toBe(2);
+      expect(await store.countAtRisk('node9', [])).toBe(0);
+    });
+
+    it("lists a node's rows for an id range, by id", async () => {
+      const files = await Promise.all([1, 2, 3, 4].map(() => placed(['node1', 'node2'])));
+      await Promise.all(files.map((f) => storedOn(f, 'node1')));
+      const ids = files.map((f) => f.id).sort();
+      const all = await store.replicasOn('node1', '00000000-0000-0000-0000-000000000000', null);
+      expect(all.map((r) => r.fileId)).toEqual(ids);
+      expect(all[0]).toMatchObject({ state: 'stored', sha256: SHA });
+      const middle = await store.replicasOn('node1', ids[1] as string, ids[3] as string);
+      expect(middle.map((r) => r.fileId)).toEqual(ids.slice(1, 3));
+      expect((await store.replicasOn('node2', ids[0] as string, null)).map((r) => r.state)).toEqual(
+        ids.map(() => 'pending'),
+      );
     });
   });
 }

@@ -26,7 +26,7 @@ it('the orphan sweep removes main copies no file owns, and keeps the others', as
   await blobs.open();
   const owned = await blobs.put(randomUUID(), Readable.from([Buffer.from('owned')]));
   const file = { id: owned.id, name: 'a', sha256: owned.sha256, size: owned.size, createdAt: owned.storedAt };
-  await store.addFiles([{ file, nodes: ['node1'] }], 0);
+  await store.addFiles([{ file, nodes: ['node1'], target: 1 }], 0);
   const orphan = await blobs.put(randomUUID(), Readable.from([Buffer.from('never committed')]));
   expect(await sweepOrphanBlobs(blobs, store, silentLogger(), 0)).toBe(1);
   expect(await blobs.get(orphan.id)).toBeUndefined();

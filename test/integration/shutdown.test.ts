@@ -9,6 +9,7 @@ import { startIngest } from '../../services/ingest/src/ingest-service.ts';
 import { type RunningWorker, startWorker } from '../../services/node-worker/src/worker-service.ts';
 import type { PublishOptions } from '../../shared/src/broker/broker.ts';
 import { MemoryBroker } from '../../shared/src/broker/memory-broker.ts';
+import { replicationTopology } from '../../shared/src/broker/topology.ts';
 import { parseConfig } from '../../shared/src/config.ts';
 import { BlobStore } from '../../shared/src/fs/blob-store.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
@@ -99,6 +100,10 @@ describe('stopping with background work in flight', () => {
 
   it('a worker stops a scrub pass under way and waits for it', async () => {
     const broker = new MemoryBroker();
+    // Ingest's queue for events, so the worker's reports have somewhere to go.
+    await broker.assertTopology(
+      replicationTopology({ prefix: 'dfr', nodes: ['node1'], ingestEvents: true, deliveryLimit: 3 }),
+    );
     const { logger, errors } = capturingLogger();
     let worker: RunningWorker | undefined;
     try {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { METADATA_MIGRATIONS } from '../../services/ingest/src/store/sqlite/migrations.ts';
 import { SqliteMetadataStore } from '../../services/ingest/src/store/sqlite/sqlite-metadata-store.ts';
 
 /** The tables as the first release wrote them: no content types, no attempts, no versions. */
@@ -52,7 +53,7 @@ describe('SQLite migrations', () => {
       sha256: 'a'.repeat(64),
       createdAt: new Date().toISOString(),
     };
-    await store.addFiles([{ file: { ...after, contentType: 'image/png' }, nodes: ['node1'] }], 0);
+    await store.addFiles([{ file: { ...after, contentType: 'image/png' }, nodes: ['node1'], target: 1 }], 0);
     await store.close();
 
     // Opening again applies nothing twice.
@@ -60,9 +61,9 @@ describe('SQLite migrations', () => {
     expect((await reopened.listFiles(10)).files.map((f) => f.contentType)).toEqual(['image/png', undefined]);
     await reopened.close();
     const raw = new Database(path);
-    expect(raw.prepare("SELECT version FROM migrations WHERE component = 'metadata'").pluck().all()).toEqual([
-      1, 2,
-    ]);
+    expect(raw.prepare("SELECT version FROM migrations WHERE component = 'metadata'").pluck().all()).toEqual(
+      METADATA_MIGRATIONS.map((m) => m.version),
+    );
     raw.close();
   });
 });

@@ -6,15 +6,13 @@ import { createLogger } from '../../../shared/src/logger.ts';
 import { runMain } from '../../../shared/src/process/run-main.ts';
 import { IngestEnv, ingestConfig } from '../../ingest/src/config.ts';
 import { startIngest } from '../../ingest/src/ingest-service.ts';
+import { WorkerEnv, workerConfig } from '../../node-worker/src/config.ts';
 import { type RunningWorker, startWorker } from '../../node-worker/src/worker-service.ts';
 
 /** All-in-one adds only where the node stores live and the first node port. */
 const AllInOneEnv = IngestEnv.extend({
   DFR_NODES_DIR: env.string('./nodes'),
   DFR_NODE_PORT: env.port(9001),
-  DFR_PREFETCH: env.positiveInt(4),
-  DFR_HEARTBEAT_INTERVAL_MS: env.positiveInt(5_000),
-  DFR_SCRUB_INTERVAL_MS: env.nonNegativeInt(86_400_000),
 });
 
 const logger = createLogger({ service: 'all-in-one' });
@@ -29,23 +27,17 @@ await runMain(
     const workers: RunningWorker[] = [];
     for (const [index, nodeId] of config.nodes.entries()) {
       const nodeLogger = createLogger({ service: 'node-worker', node: nodeId });
+      // Each worker reads the same environment as a separate worker process would, with its
+      // node's id, store and port; DFR_PUBLIC_URL is ingest's here, not the workers'.
+      const workerEnv = parseConfig(WorkerEnv, {
+        ...process.env,
+        DFR_NODE_ID: nodeId,
+        DFR_NODE_DIR: join(e.DFR_NODES_DIR, nodeId),
+        DFR_NODE_PORT: String(e.DFR_NODE_PORT === 0 ? 0 : e.DFR_NODE_PORT + index),
+        DFR_PUBLIC_URL: '',
+      });
       const worker = await startWorker(
-        {
-          nodeId,
-          dir: join(e.DFR_NODES_DIR, nodeId),
-          host: config.host,
-          port: e.DFR_NODE_PORT === 0 ? 0 : e.DFR_NODE_PORT + index,
-          publicUrl: undefined,
-          clusterToken: config.clusterToken,
-          apiToken: config.apiToken,
-          protectDownloads: config.protectDownloads ?? false,
-          amqpPrefix: config.amqpPrefix,
-          prefetch: e.DFR_PREFETCH,
-          deliveryLimit: config.deliveryLimit,
-          heartbeatIntervalMs: e.DFR_HEARTBEAT_INTERVAL_MS,
-          scrubIntervalMs: e.DFR_SCRUB_INTERVAL_MS,
-          idleTimeoutMs: config.idleTimeoutMs,
-        },
+        workerConfig(workerEnv),
         broker,
         nodeLogger,
         // The embedded broker has no statistics lag.

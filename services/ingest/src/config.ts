@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, env } from '../../../shared/src/config.ts';
 import { MAX_INLINE_FILE_BYTES } from '../../../shared/src/messages/replicate-files.ts';
+import { MAX_REPLICAS } from './cluster/placer.ts';
 
 const GiB = 1024 ** 3;
 /** An upload's body must arrive within an hour unless DFR_REQUEST_TIMEOUT_MS says otherwise. */
@@ -31,6 +32,10 @@ export const IngestEnv = z.object({
   DFR_RECONCILE_INTERVAL_MS: env.positiveInt(5_000),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
   DFR_REQUEST_TIMEOUT_MS: env.positiveInt(DEFAULT_REQUEST_TIMEOUT_MS),
+  DFR_REPLICAS: env.positiveInt(3, MAX_REPLICAS),
+  DFR_NODE_SUSPECT_AFTER_MS: env.positiveInt(15_000),
+  DFR_NODE_DOWN_AFTER_MS: env.positiveInt(600_000),
+  DFR_SCRUB_INTERVAL_MS: env.nonNegativeInt(86_400_000),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
@@ -39,7 +44,16 @@ export interface IngestConfig {
   host: string;
   port: number;
   dataDir: string;
+  /** The nodes expected before their first heartbeat; others join by heartbeat. */
   nodes: string[];
+  /** Replicas per file unless an upload asks otherwise (R). */
+  replicas: number;
+  /** A node silent this long is suspect. */
+  nodeSuspectAfterMs: number;
+  /** A node silent this long is down, and its files are placed elsewhere. */
+  nodeDownAfterMs: number;
+  /** Re-hash the main copies this often; 0: on demand only. */
+  scrubIntervalMs: number;
   /** How workers reach this service; derived from the bound port when unset. */
   publicUrl: string | undefined;
   maxUploadBytes: number;
@@ -78,6 +92,10 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     port: e.DFR_PORT,
     dataDir: e.DFR_DATA_DIR,
     nodes: e.DFR_NODES,
+    replicas: e.DFR_REPLICAS,
+    nodeSuspectAfterMs: Math.min(e.DFR_NODE_SUSPECT_AFTER_MS, e.DFR_NODE_DOWN_AFTER_MS),
+    nodeDownAfterMs: e.DFR_NODE_DOWN_AFTER_MS,
+    scrubIntervalMs: e.DFR_SCRUB_INTERVAL_MS,
     publicUrl: e.DFR_PUBLIC_URL,
     maxUploadBytes: e.DFR_MAX_UPLOAD_BYTES,
     apiToken: e.DFR_API_TOKEN,

@@ -9,24 +9,30 @@ import { closeServer } from '../../../shared/src/http/close-server.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
-import { NodeRegistry } from './cluster/node-registry.ts';
+import { FileStatuses } from './cluster/file-statuses.ts';
+import { DEFAULT_HEALER_OPTIONS, Healer } from './cluster/healer.ts';
+import { Maintenance } from './cluster/maintenance.ts';
+import { Membership } from './cluster/membership.ts';
+import { NodeAdmin } from './cluster/node-admin.ts';
+import { Placer } from './cluster/placer.ts';
 import type { IngestConfig } from './config.ts';
 import { createIngestApp } from './http/app.ts';
 import { instanceIdOf } from './instance-id.ts';
 import { MainCopies } from './main-copies/main-copies.ts';
+import { MainCopyScrubber } from './main-copies/main-copy-scrubber.ts';
 import { sweepOrphanBlobs } from './main-copies/orphan-sweep.ts';
 import { CommandPublisher } from './replication/command-publisher.ts';
 import { eventConsumer } from './replication/event-handlers.ts';
 import type { OutboxPolicy } from './replication/outbox-policy.ts';
 import { Reconciler } from './replication/reconciler.ts';
 import { ReplicaWaits } from './replication/replica-waits.ts';
+import type { FileRecord } from './store/metadata-store.ts';
+import { openSqliteDatabase } from './store/sqlite/sqlite-database.ts';
+import { SqliteMembershipStore } from './store/sqlite/sqlite-membership-store.ts';
 import { SqliteMetadataStore } from './store/sqlite/sqlite-metadata-store.ts';
 import { GroupCommit } from './uploads/group-commit.ts';
 import { SmallFileWriter } from './uploads/small-file-writer.ts';
 import { UploadService } from './uploads/upload-service.ts';
-
-/** Heartbeats arrive every few seconds; a node silent this long is unhealthy. */
-const NODE_STALE_AFTER_MS = 15_000;
 
 /** How long stopping lets requests under way finish before cutting their connections. */
 const REQUEST_DRAIN_MS = 8_000;
@@ -39,6 +45,7 @@ export interface RunningIngest {
   port: number;
   server: Server;
   reconciler: Reconciler;
+  healer: Healer;
   /** Stops intake, lets in-flight requests and background work finish, closes the consumer and the database. */
   stop(): Promise<void>;
 }
@@ -52,21 +59,41 @@ export async function startIngest(
   const blobs = new BlobStore(config.dataDir);
   await blobs.open();
   const instanceId = await instanceIdOf(config.dataDir, blobs.tmpDir);
-  const metadata = new SqliteMetadataStore(join(config.dataDir, 'metadata.db'));
-  const registry = new NodeRegistry(config.nodes, NODE_STALE_AFTER_MS);
+  const database = openSqliteDatabase(join(config.dataDir, 'metadata.db'));
+  const metadata = new SqliteMetadataStore(database);
+  const nodes = new SqliteMembershipStore(database);
+  await nodes.expectNodes(config.nodes);
+  const membership = new Membership(nodes, {
+    suspectAfterMs: config.nodeSuspectAfterMs,
+    downAfterMs: config.nodeDownAfterMs,
+  });
+  const statuses = new FileStatuses(metadata, membership);
+  const placer = new Placer(membership);
   const background = new BackgroundWork(logger);
   const names = topologyNames(config.amqpPrefix);
   let publicUrl = config.publicUrl;
-  const topology = replicationTopology({
-    prefix: config.amqpPrefix,
-    nodes: config.nodes,
-    ingestEvents: true,
-    deliveryLimit: config.deliveryLimit,
-  });
+  const topologyFor = (ids: readonly string[]) =>
+    replicationTopology({
+      prefix: config.amqpPrefix,
+      nodes: [...ids],
+      ingestEvents: true,
+      deliveryLimit: config.deliveryLimit,
+    });
   const policy: OutboxPolicy = {
     republishAfterMs: config.republishAfterMs,
     republishMaxMs: config.republishMaxMs,
     retryFailedAfterMs: config.retryFailedAfterMs,
+  };
+  /** Nodes holding verified copies of a file, as pull sources for a copy to another node. */
+  const otherSources = async (file: FileRecord, target: string) => {
+    const status = await metadata.getFile(file.id);
+    const urls: string[] = [];
+    for (const receipt of status?.nodes ?? []) {
+      if (receipt.node === target || receipt.state !== 'stored' || receipt.sha256 !== file.sha256) continue;
+      const url = await membership.urlOf(receipt.node);
+      if (url) urls.push(`${url}/files/${file.id}`);
+    }
+    return urls;
   };
   const publisher = new CommandPublisher({
     broker,
@@ -75,48 +102,82 @@ export async function startIngest(
     policy,
     logger,
     sourceBaseUrl: () => publicUrl ?? `http://127.0.0.1:${config.port}`,
-    redeclareTopology: () => broker.assertTopology(topology),
+    otherSources,
+    // Every node known by now, not only the configured ones: a queue may be missing for any.
+    redeclareTopology: async () =>
+      broker.assertTopology(topologyFor((await nodes.listNodes()).map((n) => n.id))),
     inlineMaxBytes: config.inlineMaxBytes,
     // Only files up to inlineMaxBytes are read: one synchronous read beats four async fs calls.
     readMainCopy: async (id) => readFileSync(blobs.blobPath(id)),
   });
-  await broker.assertTopology(topology);
+  const healer = new Healer(
+    { metadata, nodes, membership, placer, publisher, background, logger, holder: instanceId },
+    { ...DEFAULT_HEALER_OPTIONS, intervalMs: config.reconcileIntervalMs },
+  );
+  await broker.assertTopology(topologyFor(config.nodes));
   const consumer: Consumer = await broker.consume(
     names.ingestEventsQueue,
-    eventConsumer({ metadata, registry, publisher, policy, logger }),
+    eventConsumer({
+      metadata,
+      nodes,
+      publisher,
+      policy,
+      logger,
+      onNodeHeard: () => {
+        membership.invalidate();
+        healer.markDirty();
+      },
+    }),
     { prefetch: 64 },
   );
 
-  const waits = new ReplicaWaits(metadata);
+  const waits = new ReplicaWaits(metadata, statuses);
   const uploads = new UploadService({
     blobs,
     smallFiles: new SmallFileWriter(blobs),
     admissions: new GroupCommit(metadata),
-    metadata,
+    statuses,
     publisher,
     waits,
     background,
     logger,
     instanceId,
-    nodes: () => config.nodes,
+    placer,
+    defaultReplicas: config.replicas,
+    onUnderPlaced: () => healer.markDirty(),
     maxUploadBytes: config.maxUploadBytes,
     smallMaxBytes: config.inlineMaxBytes,
   });
   const mainCopies = new MainCopies({
     blobs,
-    registry,
+    membership,
     clusterToken: config.clusterToken,
     background,
     logger,
   });
+  const scrubber = new MainCopyScrubber({ blobs, metadata, mainCopies, background, logger });
+  const reconciler = new Reconciler({ metadata, publisher, logger }, config.reconcileIntervalMs);
   const app = createIngestApp({
     config,
     blobs,
     mainCopies,
     metadata,
+    statuses,
     uploads,
     publisher,
-    registry,
+    membership,
+    nodes,
+    nodeAdmin: new NodeAdmin({ metadata, nodes, membership, healer, logger }),
+    maintenance: new Maintenance({
+      metadata,
+      membership,
+      blobs,
+      mainCopies,
+      healer,
+      reconciler,
+      scrubber,
+      instanceId,
+    }),
     broker,
     background,
     logger,
@@ -124,8 +185,9 @@ export async function startIngest(
   const server = await listen(app, config.host, config.port, config.idleTimeoutMs);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
-  const reconciler = new Reconciler({ metadata, publisher, logger }, config.reconcileIntervalMs);
   reconciler.start();
+  healer.start();
+  scrubber.start(config.scrubIntervalMs);
   // Commands left unpublished by a previous run go out now rather than after the first interval.
   background.run('the first reconciler pass', () => reconciler.runOnce());
   // In the background, so start-up time does not grow with the number of files.
@@ -136,9 +198,10 @@ export async function startIngest(
     port,
     server,
     reconciler,
+    healer,
     async stop() {
       await closeServer(server, REQUEST_DRAIN_MS);
-      await reconciler.stop();
+      await Promise.all([reconciler.stop(), healer.stop(), scrubber.stop()]);
       if (!(await background.drain(BACKGROUND_DRAIN_MS))) {
         logger.warn(
           { tasks: background.size },
@@ -148,6 +211,7 @@ export async function startIngest(
       await consumer.close({ drainTimeoutMs: 5_000 });
       waits.close();
       await metadata.close();
+      database.close();
     },
   };
 }

@@ -22,6 +22,8 @@ export interface WorkerAppDeps {
   onDamaged?: (fileId: string) => void;
   /** One scrub pass on demand (`POST /admin/scrub`, guarded by the cluster token). */
   scrub?: () => Promise<ScrubReport>;
+  /** Sends the store's inventory now (`POST /admin/inventory`, cluster token); resolves with its size. */
+  inventory?: () => Promise<number>;
 }
 
 /** A node worker's HTTP API: downloads of verified copies from this node's store only. */
@@ -41,6 +43,13 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
     app.post('/admin/scrub', requireToken(deps.access?.clusterToken), async (_req, res) => {
       const report = await scrub();
       res.json({ checked: report.checked, removed: report.removed });
+    });
+  }
+
+  const inventory = deps.inventory;
+  if (inventory) {
+    app.post('/admin/inventory', requireToken(deps.access?.clusterToken), async (_req, res) => {
+      res.json({ files: await inventory() });
     });
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, env } from '../../../shared/src/config.ts';
+import { Zone } from '../../../shared/src/messages/node-heartbeat.ts';
 
 /** A node worker's environment (API.md); `--node`, `--port`, `--dir` override the variables. */
 export const WorkerEnv = z.object({
@@ -17,6 +18,8 @@ export const WorkerEnv = z.object({
   DFR_DELIVERY_LIMIT: env.positiveInt(10),
   DFR_HEARTBEAT_INTERVAL_MS: env.positiveInt(5_000),
   DFR_SCRUB_INTERVAL_MS: env.nonNegativeInt(86_400_000),
+  DFR_INVENTORY_INTERVAL_MS: env.nonNegativeInt(3_600_000),
+  DFR_NODE_ZONE: z.preprocess((value) => (value === '' ? undefined : value), Zone.optional()),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
@@ -43,6 +46,10 @@ export interface WorkerConfig {
   heartbeatIntervalMs: number;
   /** Re-hash the whole store this often; 0 = only on demand. */
   scrubIntervalMs: number;
+  /** Send the store's inventory to ingest this often (and at start); 0 = at start and on demand only. */
+  inventoryIntervalMs?: number;
+  /** The node's failure domain (DFR_NODE_ZONE): replicas of one file spread over zones. */
+  zone?: string | undefined;
   idleTimeoutMs: number;
 }
 
@@ -64,6 +71,8 @@ export function workerConfig(e: WorkerEnv): WorkerConfig {
     deliveryLimit: e.DFR_DELIVERY_LIMIT,
     heartbeatIntervalMs: e.DFR_HEARTBEAT_INTERVAL_MS,
     scrubIntervalMs: e.DFR_SCRUB_INTERVAL_MS,
+    inventoryIntervalMs: e.DFR_INVENTORY_INTERVAL_MS,
+    zone: e.DFR_NODE_ZONE,
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
   };
 }

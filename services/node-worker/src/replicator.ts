@@ -175,25 +175,40 @@ export class Replicator {
   }
 
   /**
-   * Copies the bytes in, checked against the command's size and SHA-256. The source skips its
-   * own check of the bytes it sends (this copy checks them anyway) unless `verifiedSource`: a
-   * retry asks for it, so a damaged source copy is found and repaired there, not just refused here.
+   * Copies the bytes in from the first source that serves them (ingest's main copy, then the
+   * nodes holding verified replicas), checked against the command's size and SHA-256. Only when
+   * every source says it has no such file is the copy given up (SourceGone); any other failure
+   * is retried. Ingest skips its own check of the bytes it sends (this copy checks them anyway)
+   * unless `verifiedSource`: a retry asks for it, so a damaged main copy is found and repaired
+   * there, not just refused here.
    */
   private async copy(command: ReplicateFile, verifiedSource: boolean): Promise<BlobRecord> {
-    const expectations = expectationsOf(command);
     const headers: Record<string, string> = {};
     if (this.deps.clusterToken) headers.authorization = `Bearer ${this.deps.clusterToken}`;
-    const url = new URL(command.sourceUrl);
-    if (verifiedSource) url.searchParams.set('verify', '1');
-    const response = await getStream(url.href, { headers });
-    if (response.statusCode !== 200) {
-      discard(response);
-      if (response.statusCode === 404) throw new SourceGone('the source has no such file');
-      throw new Error(`source answered ${response.statusCode}`);
+    const main = new URL(command.sourceUrl);
+    if (verifiedSource) main.searchParams.set('verify', '1');
+    const failures: string[] = [];
+    let gone = 0;
+    const sources = [main.href, ...(command.sources ?? [])];
+    for (const source of sources) {
+      const response = await getStream(source, { headers }).catch((err: unknown) => {
+        failures.push(`${new URL(source).host}: ${errorMessage(err)}`);
+        return undefined;
+      });
+      if (!response) continue;
+      if (response.statusCode !== 200) {
+        discard(response);
+        if (response.statusCode === 404) gone += 1;
+        failures.push(`${new URL(source).host} answered ${response.statusCode}`);
+        continue;
+      }
+      let body: Readable = response;
+      if (faultEnabled('slow-copy'))
+        body = pipeline(body, throttle(SLOW_COPY_CHUNK_DELAY_MS), () => undefined);
+      return this.deps.store.put(command.fileId, body, expectationsOf(command));
     }
-    let body: Readable = response;
-    if (faultEnabled('slow-copy')) body = pipeline(body, throttle(SLOW_COPY_CHUNK_DELAY_MS), () => undefined);
-    return this.deps.store.put(command.fileId, body, expectations);
+    if (gone === sources.length) throw new SourceGone('no source has the file');
+    throw new Error(`no source could serve the file (${failures.join('; ')})`);
   }
 
   private async delete(command: DeleteFile): Promise<void> {

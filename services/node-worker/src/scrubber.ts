@@ -1,16 +1,14 @@
 import type { Broker } from '../../../shared/src/broker/broker.ts';
 import { EventKeys, type TopologyNames } from '../../../shared/src/broker/topology.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import { type ScrubReport, scrubStore } from '../../../shared/src/fs/scrub-store.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { encodeMessage } from '../../../shared/src/messages/index.ts';
 import type { BackgroundWork } from '../../../shared/src/process/background-work.ts';
 
 const LOST_REPORT_RETRY_MS = 30_000;
 
-export interface ScrubReport {
-  checked: number;
-  removed: string[];
-}
+export type { ScrubReport };
 
 /**
  * Re-hashes every blob of the node's store against its receipt. A damaged copy is removed (so
@@ -65,15 +63,14 @@ export class Scrubber {
 
   private async pass(): Promise<ScrubReport> {
     const { store, logger } = this.deps;
-    const report: ScrubReport = { checked: 0, removed: [] };
-    for await (const record of store.list()) {
-      if (this.stopping) break;
-      report.checked += 1;
-      if (await store.verify(record.id)) continue;
-      await store.markLost(record.id, 'SHA-256 of the stored bytes no longer matches');
-      report.removed.push(record.id);
-      logger.error({ fileId: record.id }, 'scrub found a damaged replica; removed it');
-    }
+    const report = await scrubStore(
+      store,
+      async (id) => {
+        await store.markLost(id, 'SHA-256 of the stored bytes no longer matches');
+        logger.error({ fileId: id }, 'scrub found a damaged replica; removed it');
+      },
+      () => this.stopping,
+    );
     await this.reportLost();
     logger.info({ checked: report.checked, removed: report.removed.length }, 'scrub pass done');
     return report;

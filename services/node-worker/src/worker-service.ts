@@ -12,6 +12,7 @@ import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
 import { createWorkerApp } from './app.ts';
 import type { WorkerConfig } from './config.ts';
 import { startHeartbeat } from './heartbeat.ts';
+import { Inventory } from './inventory.ts';
 import { Replicator } from './replicator.ts';
 import { Scrubber } from './scrubber.ts';
 
@@ -56,6 +57,7 @@ export async function startWorker(
   let readyAtMs = Number.POSITIVE_INFINITY;
   const names = topologyNames(config.amqpPrefix);
   const scrubber = new Scrubber({ nodeId: config.nodeId, store, broker, names, logger, background });
+  const inventory = new Inventory({ nodeId: config.nodeId, store, broker, names, background, logger });
   const server = await listen(
     createWorkerApp({
       nodeId: config.nodeId,
@@ -63,6 +65,7 @@ export async function startWorker(
       logger,
       access: config,
       scrub: () => scrubber.runOnce(),
+      inventory: () => inventory.sendOnce(),
       onDamaged: (fileId) =>
         background.run(
           'dropping a damaged replica',
@@ -110,9 +113,12 @@ export async function startWorker(
     nodeId: config.nodeId,
     workerId,
     url,
+    zone: config.zone,
+    storeDir: config.dir,
     intervalMs: config.heartbeatIntervalMs,
     logger,
   });
+  inventory.start(config.inventoryIntervalMs ?? 3_600_000);
 
   return {
     url,
@@ -122,6 +128,7 @@ export async function startWorker(
     scrubber,
     async stop() {
       heartbeat.stop();
+      inventory.stop();
       clearInterval(sweeper);
       const scrubbed = scrubber.stop();
       const closed = closeServer(server, SHUTDOWN_DRAIN_MS);

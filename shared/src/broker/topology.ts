@@ -46,6 +46,7 @@ export const EventKeys = {
   replicaLost: 'replica.lost',
   replicaDeleted: 'replica.deleted',
   nodeHeartbeat: 'node.heartbeat',
+  nodeInventory: 'node.inventory',
 } as const;
 
 export interface ReplicationTopologyOptions {

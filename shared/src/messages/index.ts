@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeleteFile } from './delete-file.ts';
 import { NodeHeartbeat } from './node-heartbeat.ts';
+import { NodeInventory } from './node-inventory.ts';
 import { ReplicaDeleted } from './replica-deleted.ts';
 import { ReplicaFailed } from './replica-failed.ts';
 import { ReplicaLost } from './replica-lost.ts';
@@ -12,6 +13,7 @@ import { ReplicateFiles } from './replicate-files.ts';
 export {
   DeleteFile,
   NodeHeartbeat,
+  NodeInventory,
   ReplicaDeleted,
   ReplicaFailed,
   ReplicaLost,
@@ -33,6 +35,7 @@ export const ClusterEvent = z.discriminatedUnion('type', [
   ReplicaLost,
   ReplicaDeleted,
   NodeHeartbeat,
+  NodeInventory,
 ]);
 export type ClusterEvent = z.infer<typeof ClusterEvent>;
 

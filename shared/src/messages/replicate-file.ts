@@ -16,6 +16,11 @@ export const ReplicateFile = z.object({
   /** Where the worker pulls the bytes from (the ingest service's internal blob endpoint). */
   sourceUrl: HttpUrl,
   /**
+   * Other places holding verified copies (nodes' `GET /files/<id>`), tried in order when
+   * `sourceUrl` cannot serve the bytes: a file is healed even when its main copy is gone.
+   */
+  sources: z.array(HttpUrl).max(16).optional(),
+  /**
    * The bytes themselves (base64) for small files, so the worker need not pull them; verified
    * against size and SHA-256 like pulled bytes.
    */

@@ -6,10 +6,12 @@ import { createMetrics } from '../../../../shared/src/http/metrics.ts';
 import { requestDeadline } from '../../../../shared/src/http/request-deadline.ts';
 import { requireToken } from '../../../../shared/src/http/require-token.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config.ts';
+import { fsckRepair, fsckReport, scrubMainCopies } from './rest/admin.ts';
 import type { IngestContext } from './rest/context.ts';
 import { downloadFile, internalBlob } from './rest/download.ts';
-import { deleteFile, getStatus, listFiles, listNodes } from './rest/files.ts';
+import { deleteFile, getStatus, listFiles } from './rest/files.ts';
 import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './rest/multipart-upload.ts';
+import { cancelDrain, listNodes, removeNode, startDrain } from './rest/nodes.ts';
 import { checkUploadQuery, rawUpload, refuseDeclaredOversize } from './rest/upload.ts';
 
 /** The ingest HTTP API (API.md), built from its dependencies so tests can mount it on port 0. */
@@ -41,6 +43,12 @@ export function createIngestApp(ctx: IngestContext): Express {
   app.delete('/files/:id', apiAuth, deleteFile(ctx));
   app.get('/internal/blobs/:id', clusterAuth, internalBlob(ctx));
   app.get('/nodes', readAuth, listNodes(ctx));
+  app.post('/nodes/:id/drain', apiAuth, startDrain(ctx));
+  app.delete('/nodes/:id/drain', apiAuth, cancelDrain(ctx));
+  app.delete('/nodes/:id', apiAuth, removeNode(ctx));
+  app.get('/admin/fsck', readAuth, fsckReport(ctx));
+  app.post('/admin/fsck', apiAuth, fsckRepair(ctx));
+  app.post('/admin/scrub', apiAuth, scrubMainCopies(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -5,7 +5,7 @@ import { pumpFile } from '../../../../shared/src/fs/pump-file.ts';
 import { discard, getStream } from '../../../../shared/src/http/get-stream.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
-import type { NodeRegistry } from '../cluster/node-registry.ts';
+import type { Membership } from '../cluster/membership.ts';
 import type { FileStatus } from '../store/metadata-store.ts';
 
 /**
@@ -19,7 +19,7 @@ export class MainCopies {
   constructor(
     private readonly deps: {
       blobs: BlobStore;
-      registry: NodeRegistry;
+      membership: Pick<Membership, 'urlOf'>;
       clusterToken: string | undefined;
       background: BackgroundWork;
       logger: Logger;
@@ -54,11 +54,11 @@ export class MainCopies {
     return pumpFile(this.deps.blobs.blobPath(file.id), range, out);
   }
 
-  /** A healthy node holding a verified replica, if any. */
-  replicaSource(file: FileStatus): { node: string; url: string } | undefined {
+  /** A node that is not down holding a verified replica, if any. */
+  async replicaSource(file: FileStatus): Promise<{ node: string; url: string } | undefined> {
     for (const receipt of file.nodes) {
       if (receipt.state !== 'stored' || receipt.sha256 !== file.sha256) continue;
-      const url = this.deps.registry.urlOf(receipt.node);
+      const url = await this.deps.membership.urlOf(receipt.node);
       if (url) return { node: receipt.node, url };
     }
     return undefined;
@@ -81,17 +81,18 @@ export class MainCopies {
   /** Starts rebuilding the main copy from a node (once per file at a time); never throws. */
   repair(file: FileStatus): void {
     if (this.repairing.has(file.id)) return;
-    const source = this.replicaSource(file);
-    if (!source) {
-      this.deps.logger.error(
-        { fileId: file.id },
-        'main copy unavailable and no node holds a verified replica',
-      );
-      return;
-    }
     this.repairing.add(file.id);
-    const log = this.deps.logger.child({ fileId: file.id, node: source.node });
     this.deps.background.run('repairing a main copy', async () => {
+      const source = await this.replicaSource(file);
+      if (!source) {
+        this.repairing.delete(file.id);
+        this.deps.logger.error(
+          { fileId: file.id },
+          'main copy unavailable and no node holds a verified replica',
+        );
+        return;
+      }
+      const log = this.deps.logger.child({ fileId: file.id, node: source.node });
       try {
         const bytes = await this.fetchFromNode(source.url, file.id);
         await this.deps.blobs.put(file.id, bytes, {

@@ -29,6 +29,8 @@ export interface CommandPublisherDeps {
   logger: Logger;
   /** Where workers pull a file's main copy from (`<url>/internal/blobs/<id>`). */
   sourceBaseUrl: (file: FileRecord) => string;
+  /** Other places with verified copies (nodes' download URLs), for a copy to `node`. */
+  otherSources: (file: FileRecord, node: string) => Promise<string[]>;
   /** Declares the topology again, for when a queue vanished under a live connection. */
   redeclareTopology: () => Promise<void>;
   /** Files up to this size travel inside the command (base64), sparing the worker a pull. */
@@ -86,7 +88,7 @@ export class CommandPublisher {
         if (command.kind === 'delete') return this.sendOne(command, deleteMessage(command));
         const content = await inlineBytes(command.file);
         if (content) return this.inlineBatches.add(command.node, { command, content });
-        return this.sendOne(command, this.replicateMessage(command));
+        return this.sendOne(command, await this.replicateMessage(command));
       }),
     );
     return sent.filter(Boolean).length;
@@ -103,14 +105,16 @@ export class CommandPublisher {
       .catch((err: unknown) => this.deps.logger.warn({ err, fileId, node }, 'could not send DeleteFile'));
   }
 
-  private replicateMessage(command: DueCommand): NodeCommand {
+  private async replicateMessage(command: DueCommand): Promise<NodeCommand> {
     const { file, node } = command;
+    const sources = await this.deps.otherSources(file, node).catch(() => []);
     return {
       type: 'ReplicateFile',
       version: 1,
       node,
       ...copyFacts(file),
       sourceUrl: `${this.deps.sourceBaseUrl(file)}/internal/blobs/${file.id}`,
+      ...(sources.length > 0 ? { sources: sources.slice(0, 16) } : {}),
     };
   }
 

@@ -1,17 +1,20 @@
 import type { Delivery, Disposition } from '../../../../shared/src/broker/broker.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import { ClusterEvent, parseMessage } from '../../../../shared/src/messages/index.ts';
-import type { NodeRegistry } from '../cluster/node-registry.ts';
+import { checkInventory } from '../cluster/inventory-check.ts';
+import type { MembershipStore } from '../store/membership-store.ts';
 import type { MetadataStore, StoredOutcome, StoredReport } from '../store/metadata-store.ts';
 import type { CommandPublisher } from './command-publisher.ts';
 import { type OutboxPolicy, retryFailedAt } from './outbox-policy.ts';
 
 export interface EventHandlerDeps {
   metadata: MetadataStore;
-  registry: NodeRegistry;
+  nodes: MembershipStore;
   publisher: CommandPublisher;
   policy: OutboxPolicy;
   logger: Logger;
+  /** Told when a heartbeat comes from a node this process had not heard from yet. */
+  onNodeHeard: (node: string) => void;
 }
 
 type EventOf<T extends ClusterEvent['type']> = Extract<ClusterEvent, { type: T }>;
@@ -40,8 +43,11 @@ export function eventConsumer(deps: EventHandlerDeps): (delivery: Delivery) => P
   };
 }
 
-function eventHandlers({ metadata, registry, publisher, policy }: EventHandlerDeps): Handlers {
-  /** A copy counted or refused; one reported for a file we do not track must be dropped. */
+function eventHandlers(deps: EventHandlerDeps): Handlers {
+  const { metadata, nodes, publisher, policy } = deps;
+  const heard = new Set<string>();
+
+  /** A copy counted or refused; one that no replica row wants must be dropped. */
   const afterStored = async (report: StoredReport, outcome: StoredOutcome, log: Logger) => {
     if (outcome === 'mismatch') {
       log.warn(
@@ -49,12 +55,9 @@ function eventHandlers({ metadata, registry, publisher, policy }: EventHandlerDe
         'node reported a different SHA-256; not counted',
       );
     }
-    if (outcome !== 'ignored' || (await metadata.getFile(report.fileId))) return;
-    // A copy finished after its file was deleted (or was never ours): the node must drop it.
-    log.info(
-      { fileId: report.fileId, node: report.node },
-      'node holds a copy of a deleted file; deleting it',
-    );
+    if (outcome !== 'ignored') return;
+    // A copy finished after its file was deleted, or after its replica was placed elsewhere.
+    log.info({ fileId: report.fileId, node: report.node }, 'node holds a copy nothing wants; deleting it');
     await publisher.dropStrayCopy(report.fileId, report.node);
   };
 
@@ -85,7 +88,22 @@ function eventHandlers({ metadata, registry, publisher, policy }: EventHandlerDe
       await metadata.recordDeleted(event.fileId, event.node);
     },
     async NodeHeartbeat(event) {
-      registry.record(event);
+      await nodes.recordHeartbeat({
+        node: event.node,
+        workerId: event.workerId,
+        url: event.url,
+        zone: event.zone,
+        freeBytes: event.freeBytes,
+        totalBytes: event.totalBytes,
+        atMs: Date.now(),
+      });
+      if (!heard.has(event.node)) {
+        heard.add(event.node);
+        deps.onNodeHeard(event.node);
+      }
+    },
+    async NodeInventory(event, log) {
+      await checkInventory(event, { metadata, publisher, logger: log });
     },
   };
 }

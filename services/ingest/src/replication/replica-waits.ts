@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { FileStatuses } from '../cluster/file-statuses.ts';
 import type { FileStatus, MetadataStore } from '../store/metadata-store.ts';
 
 /**
@@ -9,7 +10,10 @@ export class ReplicaWaits {
   private readonly waiting = new EventEmitter();
   private readonly unsubscribe: () => void;
 
-  constructor(private readonly metadata: MetadataStore) {
+  constructor(
+    metadata: MetadataStore,
+    private readonly statuses: Pick<FileStatuses, 'get'>,
+  ) {
     this.waiting.setMaxListeners(0);
     this.unsubscribe = metadata.onChange((fileId) => this.waiting.emit(fileId));
   }
@@ -22,7 +26,7 @@ export class ReplicaWaits {
   async waitFor(fileId: string, wanted: number, timeoutMs: number): Promise<FileStatus | undefined> {
     const done = (status: FileStatus | undefined) =>
       !status || status.replicas >= wanted || status.nodes.every((n) => n.state !== 'pending');
-    const first = await this.metadata.getFile(fileId).catch(() => undefined);
+    const first = await this.statuses.get(fileId).catch(() => undefined);
     if (done(first)) return first;
     return new Promise((resolve) => {
       let checking = false;
@@ -33,7 +37,7 @@ export class ReplicaWaits {
         settled = true;
         clearTimeout(timer);
         this.waiting.off(fileId, check);
-        resolve(await this.metadata.getFile(fileId).catch(() => undefined));
+        resolve(await this.statuses.get(fileId).catch(() => undefined));
       };
       // One status read at a time; changes that arrive meanwhile ask for one more.
       const check = async () => {
@@ -45,7 +49,7 @@ export class ReplicaWaits {
         do {
           again = false;
           if (settled) return;
-          const status = await this.metadata.getFile(fileId).catch(() => undefined);
+          const status = await this.statuses.get(fileId).catch(() => undefined);
           if (done(status)) {
             await finish();
             return;

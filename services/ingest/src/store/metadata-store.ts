@@ -9,6 +9,15 @@ export interface ReplicaReceipt {
   size?: number;
   storedAt?: string;
   reason?: string;
+  /** A copy added to restore the file's replica count (its node was chosen by the healer). */
+  healing?: true;
+  /**
+   * A copy that no longer counts toward the file's placement: its node went down or is being
+   * drained, and the file is placed elsewhere. It is deleted once enough others are verified.
+   */
+  displaced?: true;
+  /** Its node is down: the copy does not count (set by the cluster's view, not the store). */
+  nodeDown?: true;
 }
 
 export interface FileRecord {
@@ -27,8 +36,9 @@ export interface FileRecord {
 }
 
 export interface FileStatus extends FileRecord {
-  /** Nodes holding a copy whose reported SHA-256 equals the file's. */
+  /** Nodes holding a copy whose reported SHA-256 equals the file's (whatever the nodes' states). */
   replicas: number;
+  /** Replicas wanted (R). */
   target: number;
   nodes: ReplicaReceipt[];
 }
@@ -45,6 +55,8 @@ export interface StoredReport {
 export interface NewFile {
   file: FileRecord;
   nodes: readonly string[];
+  /** Replicas wanted; more than `nodes` when fewer nodes were available (placed later). */
+  target: number;
 }
 
 /**
@@ -68,6 +80,26 @@ export interface Schedule {
 
 /** Outcome of a stored report: counted, refused for a wrong hash, or about nothing we track. */
 export type StoredOutcome = 'stored' | 'mismatch' | 'ignored';
+
+/** A file with fewer live replicas than it wants. */
+export interface PlacementNeed {
+  file: FileRecord;
+  target: number;
+  /** Nodes with a row for the file, whatever its state: never chosen again. */
+  holders: string[];
+  /** Rows that count toward the target: not displaced, on a node not excluded. */
+  live: number;
+  /** Of those, verified copies. */
+  verified: number;
+}
+
+/** A copy a node holds by the metadata's account, for comparison with the node's inventory. */
+export interface NodeReplica {
+  fileId: string;
+  state: ReplicaState;
+  sha256: string | null;
+  storedAt: string | null;
+}
 
 export interface FilePage {
   files: FileStatus[];
@@ -124,5 +156,34 @@ export interface MetadataStore {
   schedule(node: string, schedules: readonly Schedule[], published: boolean): Promise<void>;
   /** Calls `listener` with the file's id after every change to what its status shows. */
   onChange(listener: (fileId: string) => void): () => void;
+
+  // Healing: re-placing replicas when nodes come and go.
+
+  /**
+   * Marks the replicas on a node displaced (its node is down or draining): its verified copies
+   * stay until `trimDisplaced` finds enough others, its pending or failed rows are dropped.
+   * Returns how many rows changed.
+   */
+  displaceReplicas(node: string): Promise<number>;
+  /** Undoes `displaceReplicas` for the verified copies still on a node (a drain cancelled). */
+  restoreReplicas(node: string): Promise<number>;
+  /**
+   * Files whose live rows (not displaced, not on an `excluded` node, stored/pending/failed) are
+   * fewer than their target; fewest verified copies first, then oldest.
+   */
+  underReplicated(excluded: readonly string[], limit: number): Promise<PlacementNeed[]>;
+  /** Adds healing rows (pending) for a file on these nodes, due at `dueAtMs`; existing rows stay. */
+  addReplicas(fileId: string, nodes: readonly string[], dueAtMs: number): Promise<void>;
+  /**
+   * Turns displaced copies on nodes not `excluded` into deletes, for files that have at least
+   * their target of verified, live copies without them; returns the deletes to send (already
+   * leased until `leaseUntilMs`).
+   */
+  trimDisplaced(excluded: readonly string[], limit: number, leaseUntilMs: number): Promise<DueCommand[]>;
+  /** Files with a row on `node` that would have fewer than their target of verified copies without it. */
+  countAtRisk(node: string, excluded: readonly string[]): Promise<number>;
+  /** The rows on `node` for file ids from `fromId` (inclusive) up to `untilId` (exclusive; null: all), by id. */
+  replicasOn(node: string, fromId: string, untilId: string | null): Promise<NodeReplica[]>;
+
   close(): Promise<void>;
 }

@@ -10,6 +10,7 @@ export interface FileRow {
   created_at: string;
   content_type: string | null;
   origin: string | null;
+  target: number;
 }
 
 /** A `replicas` row as every engine reads it. */
@@ -21,6 +22,9 @@ export interface ReplicaRow {
   size: number | null;
   stored_at: string | null;
   reason: string | null;
+  /** 0 or 1 (SQLite) or a boolean (PostgreSQL). */
+  healing: number | boolean;
+  displaced: number | boolean;
 }
 
 export function toFileRecord(row: FileRow): FileRecord {
@@ -43,6 +47,8 @@ export function toReceipt(row: ReplicaRow): ReplicaReceipt {
     if (row.stored_at !== null) receipt.storedAt = row.stored_at;
   }
   if (row.reason !== null) receipt.reason = row.reason;
+  if (row.healing) receipt.healing = true;
+  if (row.displaced) receipt.displaced = true;
   return receipt;
 }
 
@@ -52,7 +58,7 @@ export function toStatus(row: FileRow, replicas: readonly ReplicaRow[]): FileSta
   return {
     ...toFileRecord(row),
     replicas: nodes.filter((n) => n.state === 'stored' && n.sha256 === row.sha256).length,
-    target: replicas.length,
+    target: row.target,
     nodes,
   };
 }

@@ -4,10 +4,12 @@ import type { BlobRecord, BlobStore } from '../../../../shared/src/fs/blob-store
 import { readBody } from '../../../../shared/src/http/read-body.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
+import type { FileStatuses } from '../cluster/file-statuses.ts';
+import type { Placer } from '../cluster/placer.ts';
 import type { CommandPublisher } from '../replication/command-publisher.ts';
 import { CLAIM_LEASE_MS } from '../replication/outbox-policy.ts';
 import type { ReplicaWaits } from '../replication/replica-waits.ts';
-import type { FileRecord, FileStatus, MetadataStore } from '../store/metadata-store.ts';
+import type { FileRecord, FileStatus } from '../store/metadata-store.ts';
 import type { GroupCommit } from './group-commit.ts';
 import type { SmallFileWriter } from './small-file-writer.ts';
 import { uploadError } from './upload-errors.ts';
@@ -31,15 +33,19 @@ export interface UploadServiceDeps {
   blobs: BlobStore;
   smallFiles: SmallFileWriter;
   admissions: GroupCommit;
-  metadata: MetadataStore;
+  statuses: Pick<FileStatuses, 'get'>;
   publisher: CommandPublisher;
   waits: ReplicaWaits;
   background: BackgroundWork;
   logger: Logger;
   /** This ingest instance, recorded as the holder of every main copy it stores. */
   instanceId: string;
-  /** The nodes a new file is placed on. */
-  nodes: () => readonly string[];
+  /** Chooses the nodes of a new file's replicas. */
+  placer: Pick<Placer, 'forNewFile'>;
+  /** Replicas per file unless the upload asks otherwise (DFR_REPLICAS). */
+  defaultReplicas: number;
+  /** Told when a file got fewer nodes than replicas wanted, so the rest is placed when nodes appear. */
+  onUnderPlaced: () => void;
   maxUploadBytes: number;
   /** Bodies declared this small are read into memory and stored in groups. */
   smallMaxBytes: number;
@@ -75,12 +81,13 @@ export class UploadService {
   }
 
   /**
-   * Makes stored bytes a file: its record and one pending replica per placed node, committed
-   * and fsynced with the other files admitted at the same moment. The commands go out after the
-   * commit without being waited for: an unsent command stays due in the outbox, so an upload
-   * never waits on the broker. On failure the stored bytes are dropped.
+   * Makes stored bytes a file: its record and one pending replica per placed node (`replicas`
+   * of them, default DFR_REPLICAS), committed and fsynced with the other files admitted at the
+   * same moment. The commands go out after the commit without being waited for: an unsent
+   * command stays due in the outbox, so an upload never waits on the broker. On failure the
+   * stored bytes are dropped.
    */
-  async admit(stored: StoredUpload): Promise<FileRecord> {
+  async admit(stored: StoredUpload, options: { replicas?: number | undefined } = {}): Promise<FileRecord> {
     const { record, meta } = stored;
     const file: FileRecord = {
       id: record.id,
@@ -91,14 +98,17 @@ export class UploadService {
       contentType: meta.contentType,
       origin: this.deps.instanceId,
     };
-    const nodes = [...this.deps.nodes()];
+    const target = options.replicas ?? this.deps.defaultReplicas;
+    let nodes: string[];
     try {
+      nodes = await this.deps.placer.forNewFile(target, file.size);
       // The lease keeps other instances' reconcilers off these commands while this one sends them.
-      await this.deps.admissions.addFile({ file, nodes }, Date.now() + CLAIM_LEASE_MS);
+      await this.deps.admissions.addFile({ file, nodes, target }, Date.now() + CLAIM_LEASE_MS);
     } catch (err) {
       await this.discard(stored);
       throw err;
     }
+    if (nodes.length < target) this.deps.onUnderPlaced();
     this.deps.logger.info({ fileId: file.id, size: file.size }, 'file stored');
     const commands = nodes.map((node) => ({
       kind: 'replicate' as const,
@@ -124,8 +134,12 @@ export class UploadService {
   }
 
   /** `store` then `admit`. */
-  async upload(body: Readable, meta: UploadMeta, declaredBytes?: number): Promise<FileRecord> {
-    return this.admit(await this.store(body, meta, declaredBytes));
+  async upload(
+    body: Readable,
+    meta: UploadMeta,
+    options: { declaredBytes?: number | undefined; replicas?: number | undefined } = {},
+  ): Promise<FileRecord> {
+    return this.admit(await this.store(body, meta, options.declaredBytes), options);
   }
 
   /**
@@ -137,7 +151,7 @@ export class UploadService {
     wanted: number | undefined,
     timeoutMs: number,
   ): Promise<FileStatus | undefined> {
-    if (wanted === undefined || wanted <= 0) return this.deps.metadata.getFile(fileId);
+    if (wanted === undefined || wanted <= 0) return this.deps.statuses.get(fileId);
     return this.deps.waits.waitFor(fileId, wanted, timeoutMs);
   }
 }

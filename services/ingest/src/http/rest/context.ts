@@ -2,10 +2,14 @@ import type { Broker } from '../../../../../shared/src/broker/broker.ts';
 import type { BlobStore } from '../../../../../shared/src/fs/blob-store.ts';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
-import type { NodeRegistry } from '../../cluster/node-registry.ts';
+import type { FileStatuses } from '../../cluster/file-statuses.ts';
+import type { Maintenance } from '../../cluster/maintenance.ts';
+import type { Membership } from '../../cluster/membership.ts';
+import type { NodeAdmin } from '../../cluster/node-admin.ts';
 import type { IngestConfig } from '../../config.ts';
 import type { MainCopies } from '../../main-copies/main-copies.ts';
 import type { CommandPublisher } from '../../replication/command-publisher.ts';
+import type { MembershipStore } from '../../store/membership-store.ts';
 import type { MetadataStore } from '../../store/metadata-store.ts';
 import type { UploadService } from '../../uploads/upload-service.ts';
 
@@ -15,9 +19,15 @@ export interface IngestContext {
   blobs: BlobStore;
   mainCopies: MainCopies;
   metadata: MetadataStore;
+  /** File statuses with the nodes' states applied: what every read shows. */
+  statuses: FileStatuses;
   uploads: UploadService;
   publisher: CommandPublisher;
-  registry: NodeRegistry;
+  membership: Membership;
+  nodes: MembershipStore;
+  nodeAdmin: NodeAdmin;
+  /** What an operator can start: the cluster report, a repair, a scrub of the main copies. */
+  maintenance: Maintenance;
   broker: Broker;
   background: BackgroundWork;
   logger: Logger;

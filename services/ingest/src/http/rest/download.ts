@@ -12,14 +12,14 @@ import { fileIdParam } from './params.ts';
  */
 export function downloadFile(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
-    const file = await ctx.metadata.getFile(fileIdParam(req.params.id));
+    const file = await ctx.statuses.get(fileIdParam(req.params.id));
     if (!file) throw new AppError('NOT_FOUND', 'no such file');
     if (await ctx.mainCopies.isIntact(file)) {
       await sendBlob(req, res, { ...blobInfo(file), open: (range) => ctx.mainCopies.read(file, range) });
       return;
     }
     ctx.mainCopies.repair(file);
-    const source = ctx.mainCopies.replicaSource(file);
+    const source = await ctx.mainCopies.replicaSource(file);
     if (!source) throw new AppError('NOT_FOUND', 'no readable copy of this file is available');
     ctx.logger.warn({ fileId: file.id, node: source.node }, 'main copy unavailable; serving from a node');
     await sendBlob(req, res, {
@@ -40,7 +40,7 @@ export function downloadFile(ctx: IngestContext): RequestHandler {
  */
 export function internalBlob(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
-    const file = await ctx.metadata.getFile(fileIdParam(req.params.id));
+    const file = await ctx.statuses.get(fileIdParam(req.params.id));
     if (!file) throw new AppError('NOT_FOUND', 'no such blob');
     if (!(await ctx.mainCopies.isIntact(file))) {
       ctx.mainCopies.repair(file);

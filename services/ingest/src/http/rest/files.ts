@@ -8,7 +8,7 @@ import { statusBody } from './status-body.ts';
 /** `GET /files/<id>/status`: JSON, or the bare status line for `Accept: text/plain`. */
 export function getStatus(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
-    const file = await ctx.metadata.getFile(fileIdParam(req.params.id));
+    const file = await ctx.statuses.get(fileIdParam(req.params.id));
     if (!file) throw new AppError('NOT_FOUND', 'no such file');
     const body = statusBody(file);
     if (req.accepts(['application/json', 'text/plain']) === 'text/plain') {
@@ -23,7 +23,7 @@ export function getStatus(ctx: IngestContext): RequestHandler {
 export function listFiles(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
     const { limit, cursor } = listQuery(req.query);
-    const page = await ctx.metadata.listFiles(limit, cursor);
+    const page = await ctx.statuses.list(limit, cursor);
     res.json({ files: page.files.map(statusBody), next: page.next });
   };
 }
@@ -35,12 +35,5 @@ export function deleteFile(ctx: IngestContext): RequestHandler {
       throw new AppError('NOT_FOUND', 'no such file');
     }
     res.status(204).end();
-  };
-}
-
-/** `GET /nodes`: the configured nodes and what their heartbeats said. */
-export function listNodes(ctx: IngestContext): RequestHandler {
-  return (_req, res) => {
-    res.json(ctx.registry.list());
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AppError } from '../../../../../shared/src/errors.ts';
 import { FileId } from '../../../../../shared/src/messages/common.ts';
+import { MAX_REPLICAS } from '../../cluster/placer.ts';
 
 /** A file id from a route parameter, validated before any lookup. */
 export function fileIdParam(value: unknown): string {
@@ -9,16 +10,29 @@ export function fileIdParam(value: unknown): string {
   return parsed.data;
 }
 
-const WaitQuery = z.object({
+const UploadQuery = z.object({
   wait: z.coerce.number().int().min(0).max(1000).optional(),
   timeout: z.coerce.number().int().min(0).max(600_000).default(30_000),
+  replicas: z.coerce.number().int().min(1).max(MAX_REPLICAS).optional(),
 });
 
-/** `?wait=<n>&timeout=<ms>` of an upload. */
-export function waitQuery(query: unknown): { wait: number | undefined; timeoutMs: number } {
-  const parsed = WaitQuery.safeParse(query);
-  if (!parsed.success) throw new AppError('BAD_REQUEST', 'wait must be 0-1000 and timeout 0-600000 ms');
-  return { wait: parsed.data.wait, timeoutMs: parsed.data.timeout };
+export interface UploadQuery {
+  wait: number | undefined;
+  timeoutMs: number;
+  /** Replicas wanted for this file; undefined: DFR_REPLICAS. */
+  replicas: number | undefined;
+}
+
+/** `?wait=<n>&timeout=<ms>&replicas=<n>` of an upload. */
+export function uploadQuery(query: unknown): UploadQuery {
+  const parsed = UploadQuery.safeParse(query);
+  if (!parsed.success) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `wait must be 0-1000, timeout 0-600000 ms and replicas 1-${MAX_REPLICAS}`,
+    );
+  }
+  return { wait: parsed.data.wait, timeoutMs: parsed.data.timeout, replicas: parsed.data.replicas };
 }
 
 const ListQuery = z.object({

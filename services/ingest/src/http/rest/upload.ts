@@ -5,7 +5,7 @@ import { declaredLength } from '../../../../../shared/src/http/request-headers.t
 import { displayName } from '../../uploads/display-name.ts';
 import { answerUpload } from './answer-upload.ts';
 import type { IngestContext } from './context.ts';
-import { waitQuery } from './params.ts';
+import { uploadQuery } from './params.ts';
 
 /** `PUT /files/<name>`: the raw body is the file. */
 export function rawUpload(ctx: IngestContext): RequestHandler {
@@ -30,8 +30,8 @@ export function refuseDeclaredOversize(maxBytes: number, framingBytes = 0): Requ
   };
 }
 
-/** A bad `?wait=`/`?timeout=` is refused before the body is read, so it cannot strand a stored blob. */
+/** A bad `?wait=`, `?timeout=` or `?replicas=` is refused before the body is read, so it cannot strand a stored blob. */
 export const checkUploadQuery: RequestHandler = (req, _res, next) => {
-  waitQuery(req.query);
+  uploadQuery(req.query);
   next();
 };

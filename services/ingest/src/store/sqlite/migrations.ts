@@ -66,6 +66,38 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'per-file replica targets; healing and displaced replicas; nodes, their workers, leases',
+    up(db) {
+      db.exec(`
+        ALTER TABLE files ADD COLUMN target INTEGER NOT NULL DEFAULT 3;
+        UPDATE files SET target = (SELECT count(*) FROM replicas WHERE replicas.file_id = files.id);
+        ALTER TABLE replicas ADD COLUMN healing INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE replicas ADD COLUMN displaced INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX replicas_node ON replicas (node, state);
+        CREATE INDEX replicas_displaced ON replicas (file_id) WHERE displaced = 1;
+        CREATE TABLE nodes (
+          id TEXT PRIMARY KEY,
+          url TEXT,
+          zone TEXT,
+          free_bytes INTEGER,
+          total_bytes INTEGER,
+          last_seen_ms INTEGER,
+          state TEXT,
+          draining INTEGER NOT NULL DEFAULT 0,
+          drain_total INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE node_workers (
+          node TEXT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+          worker_id TEXT NOT NULL,
+          last_seen_ms INTEGER NOT NULL,
+          PRIMARY KEY (node, worker_id)
+        ) WITHOUT ROWID;
+        CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, until_ms INTEGER NOT NULL);
+      `);
+    },
+  },
 ];
 
 /**

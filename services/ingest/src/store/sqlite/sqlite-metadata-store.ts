@@ -1,6 +1,4 @@
 import { EventEmitter } from 'node:events';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../../../shared/src/errors.ts';
 import type {
@@ -9,14 +7,24 @@ import type {
   FileStatus,
   MetadataStore,
   NewFile,
+  NodeReplica,
+  PlacementNeed,
   Schedule,
   StoredOutcome,
   StoredReport,
 } from '../metadata-store.ts';
 import { byFile, type FileRow, type ReplicaRow, toFileRecord, toStatus } from '../rows.ts';
 import { METADATA_MIGRATIONS, migrate } from './migrations.ts';
+import { openSqliteDatabase } from './sqlite-database.ts';
 
-const FILE_COLUMNS = 'seq, id, name, size, sha256, created_at, content_type, origin';
+const FILE_COLUMNS = 'seq, id, name, size, sha256, created_at, content_type, origin, target';
+const FILE_COLUMNS_OF_F = FILE_COLUMNS.split(', ')
+  .map((column) => `f.${column}`)
+  .join(', ');
+const REPLICA_COLUMNS = 'file_id, node, state, sha256, size, stored_at, reason, healing, displaced';
+/** A replica that counts toward its file's target: not displaced, on a node not excluded (json array `@excluded`). */
+const LIVE = 'r.displaced = 0 AND r.node NOT IN (SELECT value FROM json_each(@excluded))';
+const VERIFIED = "r.state = 'stored' AND r.sha256 = f.sha256";
 
 /**
  * MetadataStore on SQLite (better-sqlite3, WAL): the embedded default, one ingest process per
@@ -28,31 +36,30 @@ export class SqliteMetadataStore implements MetadataStore {
   private readonly changes = new EventEmitter();
   private readonly statements;
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('foreign_keys = ON');
-    this.db.pragma('busy_timeout = 5000');
+  private readonly ownsDatabase: boolean;
+
+  /** On a database path (opened, and closed by `close`), or on a connection shared with other components. */
+  constructor(database: string | Database.Database) {
+    this.ownsDatabase = typeof database === 'string';
+    this.db = typeof database === 'string' ? openSqliteDatabase(database) : database;
     migrate(this.db, 'metadata', METADATA_MIGRATIONS);
     this.changes.setMaxListeners(0);
     this.statements = {
       insertFile: this.db.prepare(
-        'INSERT INTO files (id, name, size, sha256, created_at, content_type, origin) VALUES (@id, @name, @size, @sha256, @createdAt, @contentType, @origin)',
+        'INSERT INTO files (id, name, size, sha256, created_at, content_type, origin, target) VALUES (@id, @name, @size, @sha256, @createdAt, @contentType, @origin, @target)',
       ),
       insertReplica: this.db.prepare(
-        "INSERT INTO replicas (file_id, node, state, due_at) VALUES (?, ?, 'pending', ?)",
+        "INSERT INTO replicas (file_id, node, state, due_at, healing) VALUES (?, ?, 'pending', ?, ?) ON CONFLICT DO NOTHING",
       ),
       file: this.db.prepare<[string], FileRow>(
         `SELECT ${FILE_COLUMNS} FROM files WHERE id = ? AND deleted_at IS NULL`,
       ),
       replicasOf: this.db.prepare<[string], ReplicaRow>(
-        'SELECT file_id, node, state, sha256, size, stored_at, reason FROM replicas WHERE file_id = ? ORDER BY node',
+        `SELECT ${REPLICA_COLUMNS} FROM replicas WHERE file_id = ? ORDER BY node`,
       ),
       // The replicas of a whole page in one query (json_each over the page's ids).
       replicasOfMany: this.db.prepare<[string], ReplicaRow>(
-        'SELECT file_id, node, state, sha256, size, stored_at, reason FROM replicas WHERE file_id IN (SELECT value FROM json_each(?)) ORDER BY file_id, node',
+        `SELECT ${REPLICA_COLUMNS} FROM replicas WHERE file_id IN (SELECT value FROM json_each(?)) ORDER BY file_id, node`,
       ),
       page: this.db.prepare<[number, number], FileRow>(
         `SELECT ${FILE_COLUMNS} FROM files WHERE deleted_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?`,
@@ -81,7 +88,7 @@ export class SqliteMetadataStore implements MetadataStore {
         "UPDATE replicas SET state = 'deleting', due_at = ?, attempts = 0 WHERE file_id = ?",
       ),
       due: this.db.prepare<[number, number], ReplicaRow & FileRow & { attempts: number }>(
-        `SELECT r.file_id, r.node, r.state, r.attempts, f.seq, f.id, f.name, f.size, f.sha256, f.created_at, f.content_type, f.origin
+        `SELECT r.file_id, r.node, r.state, r.attempts, ${FILE_COLUMNS_OF_F}
          FROM replicas r JOIN files f ON f.id = r.file_id
          WHERE r.state IN ('pending', 'deleting', 'failed') AND r.due_at <= ?
          ORDER BY r.due_at LIMIT ?`,
@@ -89,18 +96,67 @@ export class SqliteMetadataStore implements MetadataStore {
       setDue: this.db.prepare(
         "UPDATE replicas SET due_at = ?, attempts = attempts + ? WHERE file_id = ? AND node = ? AND state IN ('pending', 'failed', 'deleting')",
       ),
+      dropUnsettledOn: this.db.prepare(
+        "DELETE FROM replicas WHERE node = ? AND state IN ('pending', 'failed')",
+      ),
+      displaceStoredOn: this.db.prepare(
+        "UPDATE replicas SET displaced = 1 WHERE node = ? AND state = 'stored' AND displaced = 0",
+      ),
+      restoreStoredOn: this.db.prepare(
+        "UPDATE replicas SET displaced = 0 WHERE node = ? AND state = 'stored' AND displaced = 1",
+      ),
+      underReplicated: this.db.prepare<
+        { excluded: string; limit: number },
+        FileRow & { live: number; verified: number; holders: string | null }
+      >(
+        `SELECT * FROM (
+           SELECT ${FILE_COLUMNS_OF_F},
+             (SELECT count(*) FROM replicas r WHERE r.file_id = f.id AND ${LIVE} AND r.state IN ('stored', 'pending', 'failed')) AS live,
+             (SELECT count(*) FROM replicas r WHERE r.file_id = f.id AND ${LIVE} AND ${VERIFIED}) AS verified,
+             (SELECT group_concat(r.node) FROM replicas r WHERE r.file_id = f.id) AS holders
+           FROM files f WHERE f.deleted_at IS NULL)
+         WHERE live < target ORDER BY verified, seq LIMIT @limit`,
+      ),
+      trimmable: this.db.prepare<
+        { excluded: string; limit: number },
+        ReplicaRow & FileRow & { attempts: number }
+      >(
+        `SELECT r.file_id, r.node, r.state, r.attempts, ${FILE_COLUMNS_OF_F}
+         FROM replicas r JOIN files f ON f.id = r.file_id
+         WHERE r.displaced = 1 AND r.state = 'stored' AND f.deleted_at IS NULL
+           AND r.node NOT IN (SELECT value FROM json_each(@excluded))
+           AND (SELECT count(*) FROM replicas o WHERE o.file_id = r.file_id AND o.displaced = 0
+                  AND o.state = 'stored' AND o.sha256 = f.sha256
+                  AND o.node NOT IN (SELECT value FROM json_each(@excluded))) >= f.target
+         LIMIT @limit`,
+      ),
+      markTrimmed: this.db.prepare(
+        "UPDATE replicas SET state = 'deleting', due_at = ?, attempts = 0 WHERE file_id = ? AND node = ? AND state = 'stored'",
+      ),
+      atRisk: this.db.prepare<{ node: string; excluded: string }, { n: number }>(
+        `SELECT count(*) AS n FROM replicas r JOIN files f ON f.id = r.file_id
+         WHERE r.node = @node AND f.deleted_at IS NULL
+           AND (SELECT count(*) FROM replicas o WHERE o.file_id = r.file_id AND o.node != @node
+                  AND o.displaced = 0 AND o.state = 'stored' AND o.sha256 = f.sha256
+                  AND o.node NOT IN (SELECT value FROM json_each(@excluded))) < f.target`,
+      ),
+      replicasOn: this.db.prepare<{ node: string; fromId: string; untilId: string | null }, NodeReplica>(
+        `SELECT file_id AS fileId, state, sha256, stored_at AS storedAt FROM replicas
+         WHERE node = @node AND file_id >= @fromId AND (@untilId IS NULL OR file_id < @untilId) ORDER BY file_id`,
+      ),
     };
   }
 
   async addFiles(entries: readonly NewFile[], commandsDueAtMs: number): Promise<void> {
     this.durably(() => {
-      for (const { file, nodes } of entries) {
+      for (const { file, nodes, target } of entries) {
         this.statements.insertFile.run({
           ...file,
           contentType: file.contentType ?? null,
           origin: file.origin ?? null,
+          target,
         });
-        for (const node of nodes) this.statements.insertReplica.run(file.id, node, commandsDueAtMs);
+        for (const node of nodes) this.statements.insertReplica.run(file.id, node, commandsDueAtMs, 0);
       }
     });
     for (const { file } of entries) this.changed(file.id);
@@ -196,13 +252,73 @@ export class SqliteMetadataStore implements MetadataStore {
     })();
   }
 
+  async displaceReplicas(node: string): Promise<number> {
+    const changed = this.db.transaction(
+      () =>
+        this.statements.dropUnsettledOn.run(node).changes +
+        this.statements.displaceStoredOn.run(node).changes,
+    )();
+    return changed;
+  }
+
+  async restoreReplicas(node: string): Promise<number> {
+    return this.statements.restoreStoredOn.run(node).changes;
+  }
+
+  async underReplicated(excluded: readonly string[], limit: number): Promise<PlacementNeed[]> {
+    return this.statements.underReplicated.all({ excluded: JSON.stringify(excluded), limit }).map((row) => ({
+      file: toFileRecord(row),
+      target: row.target,
+      holders: row.holders ? row.holders.split(',') : [],
+      live: row.live,
+      verified: row.verified,
+    }));
+  }
+
+  async addReplicas(fileId: string, nodes: readonly string[], dueAtMs: number): Promise<void> {
+    this.db.transaction(() => {
+      for (const node of nodes) this.statements.insertReplica.run(fileId, node, dueAtMs, 1);
+    })();
+    this.changed(fileId);
+  }
+
+  async trimDisplaced(
+    excluded: readonly string[],
+    limit: number,
+    leaseUntilMs: number,
+  ): Promise<DueCommand[]> {
+    const trimmed = this.db.transaction(() => {
+      const rows = this.statements.trimmable.all({ excluded: JSON.stringify(excluded), limit });
+      for (const row of rows) this.statements.markTrimmed.run(leaseUntilMs, row.file_id, row.node);
+      return rows.map(
+        (row): DueCommand => ({
+          kind: 'delete',
+          node: row.node,
+          state: 'deleting',
+          attempts: 0,
+          file: toFileRecord(row),
+        }),
+      );
+    })();
+    for (const command of trimmed) this.changed(command.file.id);
+    return trimmed;
+  }
+
+  async countAtRisk(node: string, excluded: readonly string[]): Promise<number> {
+    return this.statements.atRisk.get({ node, excluded: JSON.stringify(excluded) })?.n ?? 0;
+  }
+
+  async replicasOn(node: string, fromId: string, untilId: string | null): Promise<NodeReplica[]> {
+    return this.statements.replicasOn.all({ node, fromId, untilId });
+  }
+
   onChange(listener: (fileId: string) => void): () => void {
     this.changes.on('change', listener);
     return () => this.changes.off('change', listener);
   }
 
   async close(): Promise<void> {
-    this.db.close();
+    if (this.ownsDatabase) this.db.close();
   }
 
   private changed(fileId: string): void {
