@@ -366,7 +366,16 @@ export function healingContract(name: string, open: MetadataFactory): void {
         displaced: true,
       });
       expect((await store.getFile(b.id))?.nodes.map((n) => n.node)).toEqual(['node1', 'node2']);
-      expect((await store.underReplicated([], 10)).map((n) => n.file.id).sort()).toEqual([a.id, b.id].sort());
+      const needs = await store.underReplicated([], 10);
+      expect(needs.map((n) => n.file.id).sort()).toEqual([a.id, b.id].sort());
+      expect(needs.find((n) => n.file.id === a.id)).toMatchObject({
+        live: 2,
+        verified: 2,
+        displaced: ['node3'],
+      });
+      expect(await store.restoreReplica(a.id, 'node3')).toBe(true);
+      expect(await store.restoreReplica(a.id, 'node3')).toBe(false);
+      expect(await store.displaceReplicas('node3')).toBe(1);
       expect(await store.restoreReplicas('node3')).toBe(1);
       expect((await store.getFile(a.id))?.nodes.find((n) => n.node === 'node3')?.displaced).toBeUndefined();
     });

@@ -13,7 +13,17 @@ export const StatusBody = z.object({
   status: z.string(),
   replicas: z.number(),
   target: z.number(),
-  nodes: z.array(z.object({ node: z.string(), state: z.string(), sha256: z.string().optional() })),
+  nodes: z.array(
+    z.object({
+      node: z.string(),
+      state: z.string(),
+      sha256: z.string().optional(),
+      storedAt: z.string().optional(),
+      healing: z.boolean().optional(),
+      displaced: z.boolean().optional(),
+      nodeDown: z.boolean().optional(),
+    }),
+  ),
 });
 export type StatusBody = z.infer<typeof StatusBody>;
 

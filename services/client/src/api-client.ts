@@ -30,16 +30,38 @@ export const FileStatus = z.object({
 export type FileStatus = z.infer<typeof FileStatus>;
 
 const FileList = z.object({ files: z.array(FileStatus), next: z.string().nullable() });
-const NodeList = z.array(
-  z.object({
-    id: z.string(),
-    url: z.string().nullable(),
-    healthy: z.boolean(),
-    lastSeen: z.string().nullable(),
-    workers: z.number().optional(),
-  }),
-);
+const NodeView = z.object({
+  id: z.string(),
+  url: z.string().nullable(),
+  healthy: z.boolean(),
+  lastSeen: z.string().nullable(),
+  workers: z.number().optional(),
+  state: z.string().optional(),
+  zone: z.string().nullable().optional(),
+  freeBytes: z.number().nullable().optional(),
+  totalBytes: z.number().nullable().optional(),
+  files: z.number().optional(),
+  healing: z.number().optional(),
+  drain: z.object({ remaining: z.number(), total: z.number() }).optional(),
+});
+const NodeList = z.array(NodeView);
 export type NodeList = z.infer<typeof NodeList>;
+
+const Counted = <T extends z.ZodType>(entry: T) =>
+  z.object({ count: z.number(), files: z.array(entry).optional(), copies: z.array(entry).optional() });
+export const FsckReport = z.object({
+  checkedAt: z.string(),
+  files: z.number(),
+  underReplicated: Counted(
+    z.object({ id: z.string(), name: z.string(), replicas: z.number(), target: z.number() }),
+  ),
+  missing: Counted(z.object({ id: z.string(), name: z.string() })),
+  damaged: Counted(z.object({ id: z.string(), node: z.string(), reason: z.string() })),
+  extra: Counted(z.object({ id: z.string(), node: z.string() })),
+  nodesDown: z.array(z.string()),
+  healthy: z.boolean(),
+});
+export type FsckReport = z.infer<typeof FsckReport>;
 
 const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
@@ -79,6 +101,21 @@ export class ApiClient {
 
   async nodes(): Promise<NodeList> {
     return NodeList.parse(await this.json(await this.request(`${this.server}/nodes`)));
+  }
+
+  async drain(node: string, cancel: boolean): Promise<z.infer<typeof NodeView>> {
+    const url = `${this.server}/nodes/${encodeURIComponent(node)}/drain`;
+    return NodeView.parse(await this.json(await this.request(url, { method: cancel ? 'DELETE' : 'POST' })));
+  }
+
+  async removeNode(node: string): Promise<void> {
+    await this.request(`${this.server}/nodes/${encodeURIComponent(node)}`, { method: 'DELETE' });
+  }
+
+  /** The cluster report; `repair` first starts every repair that can start. */
+  async fsck(repair: boolean): Promise<FsckReport> {
+    const response = await this.request(`${this.server}/admin/fsck`, { method: repair ? 'POST' : 'GET' });
+    return FsckReport.parse(await this.json(response));
   }
 
   async remove(id: string): Promise<void> {

@@ -107,15 +107,6 @@ export async function list(api: ApiClient, print: Print, limit: number): Promise
   if (page.next) print(`(more: --cursor ${page.next})`);
 }
 
-export async function nodes(api: ApiClient, print: Print): Promise<void> {
-  for (const node of await api.nodes()) {
-    const health = node.healthy ? 'healthy' : 'unhealthy';
-    print(
-      `${node.id.padEnd(10)} ${health.padEnd(9)} ${node.url ?? '-'}  last seen ${node.lastSeen ?? 'never'}`,
-    );
-  }
-}
-
 export async function remove(api: ApiClient, print: Print, id: string): Promise<void> {
   await api.remove(id);
   print(`Deleted ${id}`);

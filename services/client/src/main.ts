@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ApiClient, CliError } from './api-client.ts';
+import * as cluster from './cluster-commands.ts';
 import * as commands from './commands.ts';
 
 const USAGE = `usage: dfr <command> [options]
@@ -7,7 +8,10 @@ const USAGE = `usage: dfr <command> [options]
   status <id>                                   replication status of a file
   download <id> [-o PATH] [--from NODE]         download and verify a file
   ls [--limit N]                                list files, newest first
-  nodes                                         list nodes and their health
+  nodes                                         nodes: state, zone, free space, files, drain progress
+  nodes rm <node>                               forget a node (refused while a file needs it)
+  drain <node> [--cancel]                       move every file off a node (or stop doing so)
+  fsck [--repair] [--json] [--timeout MS]       under-replicated, missing, damaged, extra copies
   rm <id>                                       delete a file everywhere
 options: --server URL (default $DFR_SERVER or http://127.0.0.1:9000); DFR_API_TOKEN is sent when set`;
 
@@ -22,6 +26,9 @@ async function main(argv: string[]): Promise<void> {
       output: { type: 'string', short: 'o' },
       from: { type: 'string' },
       limit: { type: 'string' },
+      cancel: { type: 'boolean' },
+      repair: { type: 'boolean' },
+      json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,7 +60,20 @@ async function main(argv: string[]): Promise<void> {
     case 'ls':
       return commands.list(api, print, optionalInt(values.limit, '--limit') ?? 100);
     case 'nodes':
-      return commands.nodes(api, print);
+      if (args[0] === 'rm') {
+        if (args.length !== 2 || !args[1]) throw new UsageError('nodes rm takes exactly one node');
+        return cluster.removeNode(api, print, args[1]);
+      }
+      if (args.length > 0) throw new UsageError(`unknown nodes command ${args[0]}`);
+      return cluster.nodes(api, print);
+    case 'drain':
+      return cluster.drain(api, print, one('node'), values.cancel ?? false);
+    case 'fsck':
+      return cluster.fsck(api, print, {
+        repair: values.repair ?? false,
+        json: values.json ?? false,
+        timeoutMs: optionalInt(values.timeout, '--timeout') ?? 120_000,
+      });
     case 'rm':
       return commands.remove(api, print, one('id'));
     default:

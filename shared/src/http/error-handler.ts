@@ -6,8 +6,11 @@ import type { Logger } from '../logger.ts';
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const appError = toAppError(err);
-    if (appError.status >= 500) {
+    if (appError.code === 'INTERNAL') {
       logger.error({ err, method: req.method, path: req.path }, 'request failed');
+    } else if (appError.status >= 500) {
+      // A condition the service reports on purpose (not ready, store full): no stack needed.
+      logger.warn({ code: appError.code, method: req.method, path: req.path }, appError.message);
     } else {
       logger.info({ code: appError.code, method: req.method, path: req.path }, appError.message);
     }

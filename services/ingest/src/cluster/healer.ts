@@ -3,7 +3,7 @@ import type { BackgroundWork } from '../../../../shared/src/process/background-w
 import type { CommandPublisher } from '../replication/command-publisher.ts';
 import { CLAIM_LEASE_MS } from '../replication/outbox-policy.ts';
 import type { MembershipStore } from '../store/membership-store.ts';
-import type { DueCommand, MetadataStore } from '../store/metadata-store.ts';
+import type { DueCommand, MetadataStore, PlacementNeed } from '../store/metadata-store.ts';
 import type { Member, Membership, NodeState } from './membership.ts';
 import type { Placer } from './placer.ts';
 
@@ -44,9 +44,11 @@ export interface HealReport {
   placed: number;
   /** Displaced copies turned into deletes. */
   trimmed: number;
+  /** Displaced copies counted again, for want of another node. */
+  restored: number;
 }
 
-const NOTHING: HealReport = { underReplicated: 0, placed: 0, trimmed: 0 };
+const NOTHING: HealReport = { underReplicated: 0, placed: 0, trimmed: 0, restored: 0 };
 
 /**
  * Keeps every file at its replica count as nodes come and go. Each pass (on one ingest
@@ -126,10 +128,13 @@ export class Healer {
       const needs = await metadata.underReplicated(down, this.options.batch);
       report.underReplicated = needs.length;
       for (const need of needs) {
+        const missing = need.target - need.live;
         const open = members.filter((m) => (healing.get(m.id) ?? 0) < this.options.copiesInFlightPerNode);
-        const chosen = this.deps.placer.choose(open, need.target - need.live, need.file.size, need.holders);
+        const chosen = this.deps.placer.choose(open, missing, need.file.size, need.holders);
         // Short of nodes below the cap: more room comes as copies land, so look again next pass.
-        if (chosen.length < need.target - need.live && open.length < members.length) this.dirty = true;
+        if (chosen.length < missing && open.length < members.length) this.dirty = true;
+        if (chosen.length < missing)
+          report.restored += await this.restore(need, missing - chosen.length, members);
         if (chosen.length === 0) continue;
         await metadata.addReplicas(need.file.id, chosen, nowMs + CLAIM_LEASE_MS);
         for (const node of chosen) {
@@ -148,6 +153,22 @@ export class Healer {
       await this.deps.publisher.publish(commands);
     }
     return report;
+  }
+
+  /**
+   * When no other node can take a copy, a displaced copy on a node that is up and takes files
+   * (it came back, or its drain was cancelled) counts again rather than leaving the file short.
+   */
+  private async restore(need: PlacementNeed, count: number, members: readonly Member[]): Promise<number> {
+    const usable = need.displaced.filter((node) => {
+      const member = members.find((m) => m.id === node);
+      return member?.derived === 'up' && !member.draining;
+    });
+    let restored = 0;
+    for (const node of usable.slice(0, count)) {
+      if (await this.deps.metadata.restoreReplica(need.file.id, node)) restored += 1;
+    }
+    return restored;
   }
 
   private async recordStates(members: readonly Member[]): Promise<void> {

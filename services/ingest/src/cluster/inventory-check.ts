@@ -4,10 +4,10 @@ import type { CommandPublisher } from '../replication/command-publisher.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 
 /**
- * A copy stored this close before the node began listing may not be in the listing yet (the
- * store and the clock are the node's own, but its rename and its listing can interleave).
+ * A copy stored this close before the node began listing may not be in the listing yet: its
+ * receipt's time is taken just before the receipt is written, which makes the copy visible.
  */
-const LISTING_SLACK_MS = 5_000;
+const LISTING_SLACK_MS = 1_000;
 
 export interface InventoryOutcome {
   /** Replicas the node should hold but does not: owed again. */

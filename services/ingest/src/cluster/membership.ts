@@ -77,8 +77,9 @@ export class Membership {
   }
 
   /**
-   * The state of each node at `nowMs`. `drainRemaining` (replica rows per node) tells a draining
-   * node with nothing left from one still moving; without it the state last recorded decides.
+   * The state of each node at `nowMs`. `drainRemaining` (replica rows per node; a node absent
+   * has none) tells a draining node with nothing left from one still moving; without it the state
+   * last recorded decides.
    */
   derive(
     records: readonly NodeRecord[],
@@ -95,8 +96,10 @@ export class Membership {
       else if (silentMs > downAfterMs && anyoneHeard) derived = 'down';
       else derived = 'suspect';
       if (record.draining && derived !== 'down') {
-        const remaining = drainRemaining?.get(record.id);
-        const empty = remaining === undefined ? record.state === 'drained' : remaining === 0;
+        // A node with no rows at all is missing from the counts: nothing remains on it.
+        const empty = drainRemaining
+          ? (drainRemaining.get(record.id) ?? 0) === 0
+          : record.state === 'drained';
         derived = empty ? 'drained' : 'draining';
       }
       const liveWorkers = record.workers.filter((w) => nowMs - w.lastSeenMs <= suspectAfterMs).length;

@@ -91,6 +91,8 @@ export interface PlacementNeed {
   live: number;
   /** Of those, verified copies. */
   verified: number;
+  /** Nodes holding a verified copy that is displaced: it can count again if no other node can be found. */
+  displaced: string[];
 }
 
 /** A copy a node holds by the metadata's account, for comparison with the node's inventory. */
@@ -167,6 +169,8 @@ export interface MetadataStore {
   displaceReplicas(node: string): Promise<number>;
   /** Undoes `displaceReplicas` for the verified copies still on a node (a drain cancelled). */
   restoreReplicas(node: string): Promise<number>;
+  /** Undoes `displaceReplicas` for one file's copy on a node; false when there is none to restore. */
+  restoreReplica(fileId: string, node: string): Promise<boolean>;
   /**
    * Files whose live rows (not displaced, not on an `excluded` node, stored/pending/failed) are
    * fewer than their target; fewest verified copies first, then oldest.

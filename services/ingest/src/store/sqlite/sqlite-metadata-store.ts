@@ -105,15 +105,19 @@ export class SqliteMetadataStore implements MetadataStore {
       restoreStoredOn: this.db.prepare(
         "UPDATE replicas SET displaced = 0 WHERE node = ? AND state = 'stored' AND displaced = 1",
       ),
+      restoreOne: this.db.prepare(
+        "UPDATE replicas SET displaced = 0 WHERE file_id = ? AND node = ? AND state = 'stored' AND displaced = 1",
+      ),
       underReplicated: this.db.prepare<
         { excluded: string; limit: number },
-        FileRow & { live: number; verified: number; holders: string | null }
+        FileRow & { live: number; verified: number; holders: string | null; displaced: string | null }
       >(
         `SELECT * FROM (
            SELECT ${FILE_COLUMNS_OF_F},
              (SELECT count(*) FROM replicas r WHERE r.file_id = f.id AND ${LIVE} AND r.state IN ('stored', 'pending', 'failed')) AS live,
              (SELECT count(*) FROM replicas r WHERE r.file_id = f.id AND ${LIVE} AND ${VERIFIED}) AS verified,
-             (SELECT group_concat(r.node) FROM replicas r WHERE r.file_id = f.id) AS holders
+             (SELECT group_concat(r.node) FROM replicas r WHERE r.file_id = f.id) AS holders,
+             (SELECT group_concat(r.node) FROM replicas r WHERE r.file_id = f.id AND r.displaced = 1 AND ${VERIFIED}) AS displaced
            FROM files f WHERE f.deleted_at IS NULL)
          WHERE live < target ORDER BY verified, seq LIMIT @limit`,
       ),
@@ -265,6 +269,12 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.statements.restoreStoredOn.run(node).changes;
   }
 
+  async restoreReplica(fileId: string, node: string): Promise<boolean> {
+    const restored = this.statements.restoreOne.run(fileId, node).changes > 0;
+    if (restored) this.changed(fileId);
+    return restored;
+  }
+
   async underReplicated(excluded: readonly string[], limit: number): Promise<PlacementNeed[]> {
     return this.statements.underReplicated.all({ excluded: JSON.stringify(excluded), limit }).map((row) => ({
       file: toFileRecord(row),
@@ -272,6 +282,7 @@ export class SqliteMetadataStore implements MetadataStore {
       holders: row.holders ? row.holders.split(',') : [],
       live: row.live,
       verified: row.verified,
+      displaced: row.displaced ? row.displaced.split(',') : [],
     }));
   }
 

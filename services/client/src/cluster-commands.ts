@@ -1,0 +1,99 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type ApiClient, CliError, type FsckReport, type NodeList } from './api-client.ts';
+import type { Print } from './commands.ts';
+
+/** Bytes as a short human figure (binary units). */
+export function humanBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '-';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
+}
+
+function nodeLine(node: NodeList[number]): string {
+  const space = `${humanBytes(node.freeBytes)} free of ${humanBytes(node.totalBytes)}`;
+  const drain = node.drain ? `  drain ${node.drain.total - node.drain.remaining}/${node.drain.total}` : '';
+  const healing = node.healing ? `  healing ${node.healing}` : '';
+  return [
+    node.id.padEnd(10),
+    (node.state ?? (node.healthy ? 'up' : 'down')).padEnd(9),
+    (node.zone ?? '-').padEnd(8),
+    space.padEnd(26),
+    `${node.files ?? 0} files`.padEnd(12),
+    `${node.workers ?? 0} workers`.padEnd(10),
+    `${node.url ?? '-'}${healing}${drain}`,
+  ].join(' ');
+}
+
+/** `dfr nodes`: state, zone, free space, files held, workers, URL and drain progress. */
+export async function nodes(api: ApiClient, print: Print): Promise<void> {
+  print(
+    [
+      'NODE'.padEnd(10),
+      'STATE'.padEnd(9),
+      'ZONE'.padEnd(8),
+      'SPACE'.padEnd(26),
+      'FILES'.padEnd(12),
+      'WORKERS'.padEnd(10),
+      'URL',
+    ].join(' '),
+  );
+  for (const node of await api.nodes()) print(nodeLine(node));
+}
+
+/** `dfr drain <node> [--cancel]`. */
+export async function drain(api: ApiClient, print: Print, node: string, cancel: boolean): Promise<void> {
+  const view = await api.drain(node, cancel);
+  print(
+    cancel
+      ? `Drain of ${node} cancelled`
+      : `Draining ${node}: ${view.drain?.remaining ?? 0} replica(s) to move`,
+  );
+}
+
+/** `dfr nodes rm <node>`. */
+export async function removeNode(api: ApiClient, print: Print, node: string): Promise<void> {
+  await api.removeNode(node);
+  print(`Removed ${node}`);
+}
+
+function printReport(report: FsckReport, print: Print): void {
+  print(`${report.files} files checked at ${report.checkedAt}`);
+  print(`  under-replicated: ${report.underReplicated.count}`);
+  for (const f of report.underReplicated.files ?? [])
+    print(`    ${f.id}  ${f.replicas}/${f.target}  ${f.name}`);
+  print(`  missing:          ${report.missing.count}`);
+  for (const f of report.missing.files ?? []) print(`    ${f.id}  ${f.name}`);
+  print(`  damaged copies:   ${report.damaged.count}`);
+  for (const c of report.damaged.copies ?? []) print(`    ${c.id}  on ${c.node}: ${c.reason}`);
+  print(`  extra copies:     ${report.extra.count}`);
+  for (const c of report.extra.copies ?? []) print(`    ${c.id}  on ${c.node}`);
+  print(`  nodes down:       ${report.nodesDown.length > 0 ? report.nodesDown.join(', ') : 'none'}`);
+  print(report.healthy ? 'Status: HEALTHY' : 'Status: NOT HEALTHY');
+}
+
+/**
+ * `dfr fsck [--repair] [--json]`: the cluster report. With `--repair` it starts every repair and
+ * waits (up to timeoutMs) for the copies to land. Exits 1 when something is wrong and stays so.
+ */
+export async function fsck(
+  api: ApiClient,
+  print: Print,
+  options: { repair: boolean; json: boolean; timeoutMs: number },
+): Promise<void> {
+  let report = await api.fsck(options.repair);
+  const deadline = Date.now() + options.timeoutMs;
+  while (options.repair && !report.healthy && Date.now() < deadline) {
+    await sleep(1_000);
+    report = await api.fsck(false);
+  }
+  if (options.json) print(JSON.stringify(report, null, 2));
+  else printReport(report, print);
+  if (!report.healthy)
+    throw new CliError(options.repair ? 'problems remain after repairing' : 'problems found');
+}
