@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, env } from '../../../shared/src/config.ts';
+import { DEFAULT_LINGER_BUDGET, type LingerBudget } from '../../../shared/src/http/lingering-close.ts';
 
 const GiB = 1024 ** 3;
 /** An upload's body must arrive within an hour unless DFR_REQUEST_TIMEOUT_MS says otherwise. */
@@ -26,6 +27,9 @@ export const IngestEnv = z.object({
   DFR_RECONCILE_INTERVAL_MS: env.positiveInt(5_000),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
   DFR_REQUEST_TIMEOUT_MS: env.positiveInt(DEFAULT_REQUEST_TIMEOUT_MS),
+  DFR_LINGER_TIME_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.timeMs),
+  DFR_LINGER_IDLE_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.idleMs),
+  DFR_LINGER_MAX_BYTES: env.positiveInt(DEFAULT_LINGER_BUDGET.maxBytes),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
@@ -59,6 +63,8 @@ export interface IngestConfig {
   idleTimeoutMs: number;
   /** An upload's body must arrive in full within this long. Default one hour. */
   requestTimeoutMs?: number;
+  /** How a connection refused mid-body goes on reading before it closes. Default DEFAULT_LINGER_BUDGET. */
+  linger?: LingerBudget;
 }
 
 export function ingestConfig(e: IngestEnv): IngestConfig {
@@ -84,5 +90,6 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     reconcileIntervalMs: e.DFR_RECONCILE_INTERVAL_MS,
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
     requestTimeoutMs: e.DFR_REQUEST_TIMEOUT_MS,
+    linger: { timeMs: e.DFR_LINGER_TIME_MS, idleMs: e.DFR_LINGER_IDLE_MS, maxBytes: e.DFR_LINGER_MAX_BYTES },
   };
 }

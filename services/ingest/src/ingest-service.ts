@@ -80,7 +80,7 @@ export async function startIngest(
     broker,
     logger,
   });
-  const server = await listen(app, config.host, config.port, config.idleTimeoutMs);
+  const server = await listen(app, config.host, config.port, config.idleTimeoutMs, config.linger);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
   const policy: OutboxPolicy = {
