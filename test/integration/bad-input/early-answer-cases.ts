@@ -128,7 +128,7 @@ const refusals: Refusal[] = [
     status: 503,
     code: 'STORAGE_UNAVAILABLE',
     sizes: [MiB],
-    large: [['chromium', 'form']],
+    large: [],
     upload: {},
     beforeContinue: false,
     around: (target, send) => whileFull(target.dataDir, send),
