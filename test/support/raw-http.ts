@@ -10,6 +10,10 @@ export interface RawResponse {
   informational?: number[];
   /** Request body bytes written before the answer arrived (streamed requests only). */
   sentBeforeAnswer?: number;
+  /** Bytes written after the answer arrived, until the connection closed (keepSending only). */
+  sentAfterAnswer?: number;
+  /** How long after the answer the connection closed (keepSending only). */
+  closedAfterAnswerMs?: number;
 }
 
 const CLOSED: RawResponse = { status: 0, headers: {}, body: '' };
@@ -127,5 +131,60 @@ export function streamUntilAnswered(
       if (!answered) req.end(options.tail);
     };
     write();
+  });
+}
+
+/**
+ * Writes `head` on a fresh connection, then `piece` every `intervalMs` (0: as fast as the
+ * connection takes them) until the server closes the connection, as a client that ignores the
+ * answer would; with `silentMs`, it sends nothing from the answer until silentMs later. Reports
+ * the answer and how long the server let it go on: a server that has closed shows when the next
+ * piece meets a reset.
+ */
+export function keepSending(
+  port: number,
+  head: string,
+  options: { piece: Buffer; intervalMs: number; silentMs?: number; timeoutMs?: number },
+): Promise<RawResponse> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let received = Buffer.alloc(0);
+    let answer: RawResponse | undefined;
+    let answeredAt = 0;
+    let sentAfterAnswer = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = setTimeout(() => socket.destroy(), options.timeoutMs ?? 20_000);
+    const send = () => {
+      const { piece } = options;
+      if (socket.destroyed) return;
+      do {
+        if (answer) sentAfterAnswer += piece.length;
+      } while (socket.write(piece) && options.intervalMs === 0 && !socket.destroyed);
+      if (options.intervalMs === 0) socket.once('drain', send);
+      else timer = setTimeout(send, options.intervalMs);
+    };
+    socket.on('connect', () => {
+      socket.write(head);
+      if (options.silentMs === undefined) send();
+    });
+    socket.on('data', (data) => {
+      received = Buffer.concat([received, data]);
+      if (answer) return;
+      answer = parseResponse(received);
+      if (!answer) return;
+      answeredAt = performance.now();
+      if (options.silentMs !== undefined) timer = setTimeout(send, options.silentMs);
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(giveUp);
+      clearTimeout(timer);
+      const final = answer ?? parseResponse(received, true) ?? CLOSED;
+      resolve({
+        ...final,
+        sentAfterAnswer,
+        closedAfterAnswerMs: answer ? performance.now() - answeredAt : undefined,
+      });
+    });
   });
 }

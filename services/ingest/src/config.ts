@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError, env } from '../../../shared/src/config.ts';
+import { DEFAULT_LINGER_BUDGET, type LingerBudget } from '../../../shared/src/http/lingering-close.ts';
 import { MAX_INLINE_FILE_BYTES } from '../../../shared/src/messages/replicate-files.ts';
 import { MAX_REPLICAS } from './cluster/placer.ts';
 
@@ -36,6 +37,9 @@ export const IngestEnv = z.object({
   DFR_NODE_SUSPECT_AFTER_MS: env.positiveInt(15_000),
   DFR_NODE_DOWN_AFTER_MS: env.positiveInt(600_000),
   DFR_SCRUB_INTERVAL_MS: env.nonNegativeInt(86_400_000),
+  DFR_LINGER_TIME_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.timeMs),
+  DFR_LINGER_IDLE_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.idleMs),
+  DFR_LINGER_MAX_BYTES: env.positiveInt(DEFAULT_LINGER_BUDGET.maxBytes),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
@@ -81,6 +85,8 @@ export interface IngestConfig {
   idleTimeoutMs: number;
   /** An upload's body must arrive in full within this long. Default one hour. */
   requestTimeoutMs?: number;
+  /** How a connection refused mid-body goes on reading before it closes. Default DEFAULT_LINGER_BUDGET. */
+  linger?: LingerBudget;
 }
 
 export function ingestConfig(e: IngestEnv): IngestConfig {
@@ -110,5 +116,6 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     reconcileIntervalMs: e.DFR_RECONCILE_INTERVAL_MS,
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
     requestTimeoutMs: e.DFR_REQUEST_TIMEOUT_MS,
+    linger: { timeMs: e.DFR_LINGER_TIME_MS, idleMs: e.DFR_LINGER_IDLE_MS, maxBytes: e.DFR_LINGER_MAX_BYTES },
   };
 }

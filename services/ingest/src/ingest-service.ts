@@ -182,7 +182,7 @@ export async function startIngest(
     background,
     logger,
   });
-  const server = await listen(app, config.host, config.port, config.idleTimeoutMs);
+  const server = await listen(app, config.host, config.port, config.idleTimeoutMs, config.linger);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
   reconciler.start();

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { lingerAfterAnswer } from './lingering-close.ts';
 
 /** Renders every error as `{"error":{"code","message"}}`; unknown errors become 500 without details. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
@@ -20,7 +21,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 /**
  * Answers with the error body. An answer already complete stays as it is; one cut short is
- * ended by closing the connection, so the client sees it incomplete.
+ * ended by closing the connection, so the client sees it incomplete. A request whose body is
+ * still arriving gets its answer, then a lingering close (lingering-close.ts).
  */
 export function sendError(req: Request, res: Response, appError: AppError): void {
   if (res.headersSent) {
@@ -29,30 +31,8 @@ export function sendError(req: Request, res: Response, appError: AppError): void
   }
   for (const header of ['Content-Disposition', 'Content-Length', 'ETag', 'Accept-Ranges'])
     res.removeHeader(header);
-  const bodyUnread = bodyPending(req);
-  // Refused before its body was read: close rather than read the rest of what the client sends.
-  if (bodyUnread) res.setHeader('Connection', 'close');
+  lingerAfterAnswer(req, res, appError);
   res.status(appError.status).json({ error: { code: appError.code, message: appError.message } });
-  if (bodyUnread) abandonBody(req, appError);
-}
-
-/** True while body bytes may still arrive; a bodiless GET counts as complete before Node says so. */
-function bodyPending(req: Request): boolean {
-  if (req.complete) return false;
-  const length = req.headers['content-length'];
-  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-/**
- * Once the answer is out, Node stops feeding the request and never ends it, so a route still
- * reading the body (an upload's temporary file, multer) would wait forever. Fail the body stream
- * instead; it is first detached from the socket, as Node's own pipeline() does for server
- * requests, so destroying it cannot cut the answer still being sent.
- */
-function abandonBody(req: Request, reason: AppError): void {
-  if (req.destroyed) return;
-  (req as { socket: unknown }).socket = null;
-  req.destroy(reason);
 }
 
 export const notFound: RequestHandler = (_req, _res, next) => {

@@ -1,16 +1,18 @@
 import { request } from 'node:http';
 import { expect } from 'vitest';
 import type { RawResponse } from '../../support/raw-http.ts';
+import type { ProcessServerName } from './process-servers.ts';
 
 export const API_TOKEN = 'api-token-for-the-bad-input-suite';
 export const CLUSTER_TOKEN = 'cluster-token-for-the-bad-input-suite';
 export const MAX_UPLOAD_BYTES = 1024 * 1024;
 
 /**
- * main: tokens set, downloads open. slow: short idle and request timeouts, no tokens.
- * guarded: DFR_PROTECT_DOWNLOADS with an API token.
+ * In the test's process: main: tokens set, downloads open. slow: short idle and request
+ * timeouts, no tokens. guarded: DFR_PROTECT_DOWNLOADS with an API token. Each in its own
+ * process, with tokens: edge, cutoff and full (process-servers.ts).
  */
-export type ServerName = 'main' | 'slow' | 'guarded';
+export type ServerName = 'main' | 'slow' | 'guarded' | ProcessServerName;
 
 export interface Target {
   name: ServerName;
@@ -24,6 +26,8 @@ export interface Target {
 export interface BadInputCase {
   name: string;
   server?: ServerName;
+  /** Sent from headless Chromium (skipped, loudly, where it is not installed and not on CI). */
+  browser?: boolean;
   send(target: Target): Promise<RawResponse>;
   /** 0: the connection closed without an answer (the client went away, or the server cut it). */
   status: number;
