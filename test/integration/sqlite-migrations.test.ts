@@ -61,7 +61,7 @@ describe('SQLite migrations', () => {
     await reopened.close();
     const raw = new Database(path);
     expect(raw.prepare("SELECT version FROM migrations WHERE component = 'metadata'").pluck().all()).toEqual([
-      1, 2,
+      1, 2, 3,
     ]);
     raw.close();
   });

@@ -7,6 +7,7 @@ import type {
   DueCommand,
   FilePage,
   FileStatus,
+  InstanceRecord,
   MetadataStore,
   NewFile,
   Schedule,
@@ -88,6 +89,12 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       setDue: this.db.prepare(
         "UPDATE replicas SET due_at = ?, attempts = attempts + ? WHERE file_id = ? AND node = ? AND state IN ('pending', 'failed', 'deleting')",
+      ),
+      announce: this.db.prepare(
+        'INSERT INTO instances (id, url, last_seen_ms) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET url = excluded.url, last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)',
+      ),
+      instances: this.db.prepare<[], { id: string; url: string; last_seen_ms: number }>(
+        'SELECT id, url, last_seen_ms FROM instances ORDER BY id',
       ),
     };
   }
@@ -194,6 +201,14 @@ export class SqliteMetadataStore implements MetadataStore {
         this.statements.setDue.run(dueAtMs, published ? 1 : 0, fileId, node);
       }
     })();
+  }
+
+  async announceInstance(id: string, url: string, nowMs: number): Promise<void> {
+    this.statements.announce.run(id, url, nowMs);
+  }
+
+  async listInstances(): Promise<InstanceRecord[]> {
+    return this.statements.instances.all().map((row) => ({ id: row.id, url: row.url, lastSeenMs: row.last_seen_ms }));
   }
 
   onChange(listener: (fileId: string) => void): () => void {
