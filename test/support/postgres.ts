@@ -58,7 +58,9 @@ export function resolvePostgresUrl(): string | undefined {
 
 /** A suite that needs PostgreSQL: skipped (and reported as skipped) when `url` is undefined. */
 export function describeWithPostgres(name: string, url: string | undefined, fn: (url: string) => void): void {
-  describe.skipIf(url === undefined)(name, () => fn(url ?? 'postgres://postgres-unavailable.invalid/postgres'));
+  describe.skipIf(url === undefined)(name, () =>
+    fn(url ?? 'postgres://postgres-unavailable.invalid/postgres'),
+  );
 }
 
 /** A database of one test's own, and the URL that reaches it. */

@@ -13,6 +13,7 @@ export const IngestEnv = z.object({
   DFR_HOST: env.string('0.0.0.0'),
   DFR_PORT: env.port(9000),
   DFR_DATA_DIR: env.string('./data'),
+  DFR_DATABASE_URL: env.postgresUrl(),
   DFR_NODES: env.nodeList('node1,node2,node3'),
   DFR_PUBLIC_URL: env.url(),
   DFR_MAX_UPLOAD_BYTES: env.positiveInt(10 * GiB),
@@ -39,6 +40,11 @@ export interface IngestConfig {
   host: string;
   port: number;
   dataDir: string;
+  /**
+   * `postgres://...`: the metadata lives in PostgreSQL, shared by every instance given the same
+   * URL; undefined: in SQLite inside `dataDir`, for this instance alone.
+   */
+  databaseUrl?: string | undefined;
   nodes: string[];
   /** How workers reach this service; derived from the bound port when unset. */
   publicUrl: string | undefined;
@@ -77,6 +83,7 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     host: e.DFR_HOST,
     port: e.DFR_PORT,
     dataDir: e.DFR_DATA_DIR,
+    databaseUrl: e.DFR_DATABASE_URL,
     nodes: e.DFR_NODES,
     publicUrl: e.DFR_PUBLIC_URL,
     maxUploadBytes: e.DFR_MAX_UPLOAD_BYTES,

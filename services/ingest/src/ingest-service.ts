@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Broker, Consumer } from '../../../shared/src/broker/broker.ts';
 import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
 import { BlobStore } from '../../../shared/src/fs/blob-store.ts';
@@ -9,6 +8,7 @@ import { closeServer } from '../../../shared/src/http/close-server.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
+import { InstanceDirectory } from './cluster/instance-directory.ts';
 import { NodeRegistry } from './cluster/node-registry.ts';
 import type { IngestConfig } from './config.ts';
 import { createIngestApp } from './http/app.ts';
@@ -20,7 +20,7 @@ import { eventConsumer } from './replication/event-handlers.ts';
 import type { OutboxPolicy } from './replication/outbox-policy.ts';
 import { Reconciler } from './replication/reconciler.ts';
 import { ReplicaWaits } from './replication/replica-waits.ts';
-import { SqliteMetadataStore } from './store/sqlite/sqlite-metadata-store.ts';
+import { openMetadataStore } from './store/open-metadata-store.ts';
 import { GroupCommit } from './uploads/group-commit.ts';
 import { SmallFileWriter } from './uploads/small-file-writer.ts';
 import { UploadService } from './uploads/upload-service.ts';
@@ -30,6 +30,12 @@ const NODE_STALE_AFTER_MS = 15_000;
 
 /** How long stopping lets requests under way finish before cutting their connections. */
 const REQUEST_DRAIN_MS = 8_000;
+
+/**
+ * Besides the sweep at start, each instance sweeps its data directory this often: the safety net
+ * for a main copy whose delete another instance took while this one could not be asked.
+ */
+const ORPHAN_SWEEP_INTERVAL_MS = 3_600_000;
 
 /** How long stopping waits for work started in the background (publishes, repairs, sweeps). */
 const BACKGROUND_DRAIN_MS = 5_000;
@@ -52,11 +58,22 @@ export async function startIngest(
   const blobs = new BlobStore(config.dataDir);
   await blobs.open();
   const instanceId = await instanceIdOf(config.dataDir, blobs.tmpDir);
-  const metadata = new SqliteMetadataStore(join(config.dataDir, 'metadata.db'));
+  const opened = await openMetadataStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    logger,
+  });
+  const metadata = opened.store;
+  logger.info(
+    { engine: opened.engine, instanceId },
+    `metadata in ${opened.engine === 'postgres' ? 'PostgreSQL' : 'SQLite'}`,
+  );
   const registry = new NodeRegistry(config.nodes, NODE_STALE_AFTER_MS);
   const background = new BackgroundWork(logger);
   const names = topologyNames(config.amqpPrefix);
   let publicUrl = config.publicUrl;
+  const ownUrl = () => publicUrl ?? `http://127.0.0.1:${config.port}`;
+  const instances = new InstanceDirectory({ metadata, selfId: instanceId, selfUrl: ownUrl, logger });
   const topology = replicationTopology({
     prefix: config.amqpPrefix,
     nodes: config.nodes,
@@ -74,7 +91,9 @@ export async function startIngest(
     names,
     policy,
     logger,
-    sourceBaseUrl: () => publicUrl ?? `http://127.0.0.1:${config.port}`,
+    // Workers pull from the instance holding the main copy; from this one (which passes it
+    // through) while that instance is not known to be live.
+    sourceBaseUrl: (file) => instances.urlOf(file.origin) ?? ownUrl(),
     redeclareTopology: () => broker.assertTopology(topology),
     inlineMaxBytes: config.inlineMaxBytes,
     // Only files up to inlineMaxBytes are read: one synchronous read beats four async fs calls.
@@ -105,6 +124,8 @@ export async function startIngest(
   const mainCopies = new MainCopies({
     blobs,
     registry,
+    instanceId,
+    instances,
     clusterToken: config.clusterToken,
     background,
     logger,
@@ -117,6 +138,8 @@ export async function startIngest(
     uploads,
     publisher,
     registry,
+    instances,
+    metadataReachable: () => opened.isReachable(),
     broker,
     background,
     logger,
@@ -124,12 +147,18 @@ export async function startIngest(
   const server = await listen(app, config.host, config.port, config.idleTimeoutMs);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
+  await instances.start();
   const reconciler = new Reconciler({ metadata, publisher, logger }, config.reconcileIntervalMs);
   reconciler.start();
   // Commands left unpublished by a previous run go out now rather than after the first interval.
   background.run('the first reconciler pass', () => reconciler.runOnce());
   // In the background, so start-up time does not grow with the number of files.
   background.run('the orphan sweep', () => sweepOrphanBlobs(blobs, metadata, logger));
+  const sweeps = setInterval(
+    () => background.run('the orphan sweep', () => sweepOrphanBlobs(blobs, metadata, logger)),
+    ORPHAN_SWEEP_INTERVAL_MS,
+  );
+  sweeps.unref();
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -138,6 +167,8 @@ export async function startIngest(
     reconciler,
     async stop() {
       await closeServer(server, REQUEST_DRAIN_MS);
+      clearInterval(sweeps);
+      instances.stop();
       await reconciler.stop();
       if (!(await background.drain(BACKGROUND_DRAIN_MS))) {
         logger.warn(
@@ -147,7 +178,7 @@ export async function startIngest(
       }
       await consumer.close({ drainTimeoutMs: 5_000 });
       waits.close();
-      await metadata.close();
+      await opened.close();
     },
   };
 }

@@ -29,7 +29,13 @@ export interface MetadataLocation {
 export async function openMetadataStore(location: MetadataLocation): Promise<OpenedMetadata> {
   if (location.databaseUrl === undefined) {
     const store = new SqliteMetadataStore(join(location.dataDir, 'metadata.db'));
-    return { store, engine: 'sqlite', isReachable: () => true, postgres: undefined, close: () => store.close() };
+    return {
+      store,
+      engine: 'sqlite',
+      isReachable: () => true,
+      postgres: undefined,
+      close: () => store.close(),
+    };
   }
   const postgres = await PgDatabase.open({
     url: location.databaseUrl,

@@ -38,6 +38,13 @@ export function deleteFile(ctx: IngestContext): RequestHandler {
   };
 }
 
+/** `GET /instances`: the ingest instances sharing the metadata, as this one last read them. */
+export function listInstances(ctx: IngestContext): RequestHandler {
+  return (_req, res) => {
+    res.json(ctx.instances.list());
+  };
+}
+
 /** `GET /nodes`: the configured nodes and what their heartbeats said. */
 export function listNodes(ctx: IngestContext): RequestHandler {
   return (_req, res) => {

@@ -2,7 +2,7 @@ import pg from 'pg';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import { isUnavailable, storageError } from './pg-errors.ts';
 import { PgListener } from './pg-listener.ts';
-import { type PgMigration, migrate } from './pg-migrations.ts';
+import { migrate, type PgMigration } from './pg-migrations.ts';
 
 /** A connection, pooled or in a transaction: what queries and migrations run on. */
 export type Queryable = Pick<pg.PoolClient, 'query'>;

@@ -70,7 +70,8 @@ export class PgListener {
     });
     try {
       await client.connect();
-      for (const channel of this.handlers.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      for (const channel of this.handlers.keys())
+        await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
     } catch (err) {
       client.removeAllListeners('end');
       await client.end().catch(() => undefined);

@@ -99,7 +99,9 @@ export class PostgresMetadataStore implements MetadataStore {
     const first = rows[0];
     if (!first) return undefined;
     const replicas = rows
-      .flatMap((row) => (row.node !== null && row.state !== null ? [{ ...row, node: row.node, state: row.state }] : []))
+      .flatMap((row) =>
+        row.node !== null && row.state !== null ? [{ ...row, node: row.node, state: row.state }] : [],
+      )
       .map(
         (row): ReplicaRow => ({
           file_id: row.id,
@@ -258,7 +260,9 @@ export class PostgresMetadataStore implements MetadataStore {
   async claimDue(nowMs: number, limit: number, leaseUntilMs: number): Promise<DueCommand[]> {
     const { rows } = await this.db.transaction(
       (client) =>
-        client.query<FileRow & { node: string; state: DueCommand['state']; attempts: number; was_due: number }>(
+        client.query<
+          FileRow & { node: string; state: DueCommand['state']; attempts: number; was_due: number }
+        >(
           `WITH due AS (
              SELECT file_id, node, due_at FROM replicas
              WHERE state IN ${OWED} AND due_at <= $1

@@ -70,7 +70,9 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'the ingest instances',
     up(db) {
-      db.exec('CREATE TABLE instances (id TEXT PRIMARY KEY, url TEXT NOT NULL, last_seen_ms INTEGER NOT NULL)');
+      db.exec(
+        'CREATE TABLE instances (id TEXT PRIMARY KEY, url TEXT NOT NULL, last_seen_ms INTEGER NOT NULL)',
+      );
     },
   },
 ];

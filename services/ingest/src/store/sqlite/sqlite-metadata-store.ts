@@ -208,7 +208,9 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   async listInstances(): Promise<InstanceRecord[]> {
-    return this.statements.instances.all().map((row) => ({ id: row.id, url: row.url, lastSeenMs: row.last_seen_ms }));
+    return this.statements.instances
+      .all()
+      .map((row) => ({ id: row.id, url: row.url, lastSeenMs: row.last_seen_ms }));
   }
 
   onChange(listener: (fileId: string) => void): () => void {
