@@ -79,7 +79,10 @@ export class PgDatabase {
     });
     // An idle pooled connection that breaks emits here; without a listener it would crash the process.
     this.pool.on('error', (err) => options.logger.warn({ err }, 'an idle PostgreSQL connection failed'));
-    this.listener = new PgListener(base, options.logger);
+    // A listening connection that comes back proves the server answers again.
+    this.listener = new PgListener(base, options.logger, (connected) => {
+      if (connected) this.lastQueryFailed = false;
+    });
   }
 
   /** Connects the listener (which proves the server answers) and returns the database. */
@@ -115,6 +118,12 @@ export class PgDatabase {
     return this.watch(async () => {
       const client = await this.pool.connect();
       let broken = false;
+      // The pool stops listening for a connection's errors while it is lent out; one that breaks
+      // between two queries of the transaction would otherwise crash the process.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       try {
         await client.query(`BEGIN; SET LOCAL synchronous_commit = ${options.durable ? 'on' : 'off'}`);
         const result = await work(client);
@@ -125,7 +134,9 @@ export class PgDatabase {
         if (!broken) await client.query('ROLLBACK').catch(() => undefined);
         throw err;
       } finally {
+        client.off('error', onError);
         // A connection that failed mid-transaction is dropped rather than handed to the next caller.
+        if (broken) client.on('error', () => undefined);
         client.release(broken);
       }
     });
