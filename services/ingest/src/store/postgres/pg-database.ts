@@ -130,8 +130,8 @@ export class PgDatabase {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        broken = isUnavailable(err);
-        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        // A rollback that fails too means the connection is gone.
+        if (!broken) await client.query('ROLLBACK').catch(() => (broken = true));
         throw err;
       } finally {
         client.off('error', onError);
