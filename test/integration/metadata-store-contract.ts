@@ -116,6 +116,19 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       expect(await store.recordStored([])).toEqual([]);
     });
 
+    it('leaves a copy reported twice in one batch as its last report says', async () => {
+      const f = file();
+      await add(f);
+      const wrong = stored(f, 'node1', 'b'.repeat(64));
+      expect(await store.recordStored([wrong, stored(f, 'node1')])).toEqual(['mismatch', 'stored']);
+      expect((await store.getFile(f.id))?.nodes[0]?.state).toBe('stored');
+      expect(await store.recordStored([stored(f, 'node1'), wrong])).toEqual(['stored', 'mismatch']);
+      const status = await store.getFile(f.id);
+      expect(status?.nodes[0]?.state).toBe('pending');
+      expect(status?.nodes[0]?.reason).toMatch(/SHA-256/);
+      expect(status?.replicas).toBe(0);
+    });
+
     it('adds a batch of files all or none', async () => {
       const a = file();
       await add(a);

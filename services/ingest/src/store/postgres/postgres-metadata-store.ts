@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type {
   DueCommand,
@@ -14,45 +12,30 @@ import type {
 } from '../metadata-store.ts';
 import { byFile, type FileRow, type ReplicaRow, toFileRecord, toStatus } from '../rows.ts';
 import { PG_METADATA_MIGRATIONS } from './migrations.ts';
-import type { PgDatabase, Queryable } from './pg-database.ts';
+import { PgChangeFeed } from './pg-change-feed.ts';
+import type { PgDatabase } from './pg-database.ts';
+import { settleReports } from './settle-reports.ts';
 
 const FILE_COLUMNS = 'f.seq, f.id, f.name, f.size, f.sha256, f.created_at, f.content_type, f.origin';
 const REPLICA_COLUMNS = 'r.file_id, r.node, r.state, r.sha256, r.size, r.stored_at, r.reason';
 const OWED = "('pending', 'failed', 'deleting')";
 
-/** The NOTIFY channel of metadata changes. */
-const CHANGES_CHANNEL = 'dfr_metadata_changes';
-/** File ids per NOTIFY: PostgreSQL caps a payload at 8000 bytes; a UUID and a comma take 37. */
-const IDS_PER_NOTIFY = 150;
-
 /**
  * MetadataStore on PostgreSQL, shared by every ingest instance given the same database. Every
  * change of several rows is one transaction. `claimDue` takes rows with FOR UPDATE SKIP LOCKED,
  * so instances claiming at once take disjoint commands without waiting for each other.
- *
- * Changes reach listeners in other processes by NOTIFY, sent inside the transaction (so only a
- * commit is announced) as `<sender>|<id>,<id>...`; listeners of this store hear its own changes
- * at once after the commit, and skip the echo of their own NOTIFY by the sender tag.
+ * Changes reach listeners in every process through NOTIFY (pg-change-feed.ts).
  */
 export class PostgresMetadataStore implements MetadataStore {
-  private readonly changes = new EventEmitter();
-  /** Tells this store's own notifications from other processes'. */
-  private readonly sender = randomUUID();
-  private stopListening: (() => void) | undefined;
-
   private constructor(
     private readonly db: PgDatabase,
-    private readonly logger: Logger,
-  ) {
-    this.changes.setMaxListeners(0);
-  }
+    private readonly feed: PgChangeFeed,
+  ) {}
 
   /** Migrates the metadata tables and starts hearing other processes' changes. */
   static async open(db: PgDatabase, logger: Logger): Promise<PostgresMetadataStore> {
     await db.migrate('metadata', PG_METADATA_MIGRATIONS);
-    const store = new PostgresMetadataStore(db, logger);
-    store.stopListening = await db.listen(CHANGES_CHANNEL, (payload) => store.heard(payload));
-    return store;
+    return new PostgresMetadataStore(db, await PgChangeFeed.open(db, logger));
   }
 
   async addFiles(entries: readonly NewFile[], commandsDueAtMs: number): Promise<void> {
@@ -79,14 +62,14 @@ export class PostgresMetadataStore implements MetadataStore {
            SELECT file_id, node, 'pending', $3 FROM unnest($1::text[], $2::text[]) AS n(file_id, node)`,
           [replicas.map(([id]) => id), replicas.map(([, node]) => node), commandsDueAtMs],
         );
-        await this.notify(
+        await this.feed.notify(
           client,
           files.map((f) => f.id),
         );
       },
       { durable: true },
     );
-    this.changed(files.map((f) => f.id));
+    this.feed.changed(files.map((f) => f.id));
   }
 
   async getFile(id: string): Promise<FileStatus | undefined> {
@@ -145,62 +128,13 @@ export class PostgresMetadataStore implements MetadataStore {
     if (reports.length === 0) return [];
     const outcomes = await this.db.transaction(
       async (client) => {
-        // The rows a report may settle, locked, with the file each must match.
-        const { rows } = await client.query<{ file_id: string; node: string; sha256: string; size: number }>(
-          `SELECT r.file_id, r.node, f.sha256, f.size
-           FROM unnest($1::text[], $2::text[]) AS q(file_id, node)
-           JOIN replicas r ON r.file_id = q.file_id AND r.node = q.node AND r.state IN ('pending', 'failed', 'stored')
-           JOIN files f ON f.id = r.file_id AND f.deleted_at IS NULL
-           ORDER BY r.file_id, r.node
-           FOR UPDATE OF r`,
-          [reports.map((r) => r.fileId), reports.map((r) => r.node)],
-        );
-        const tracked = new Map(rows.map((row) => [`${row.file_id} ${row.node}`, row]));
-        const outcomes = reports.map((report): StoredOutcome => {
-          const file = tracked.get(`${report.fileId} ${report.node}`);
-          if (!file) return 'ignored';
-          return report.sha256 === file.sha256 && report.size === file.size ? 'stored' : 'mismatch';
-        });
-        // One call per report in order leaves each row as its last report says.
-        const last = new Map<string, { report: StoredReport; matches: boolean }>();
-        for (const [i, report] of reports.entries()) {
-          const outcome = outcomes[i];
-          if (outcome === 'ignored') continue;
-          last.set(`${report.fileId} ${report.node}`, { report, matches: outcome === 'stored' });
-        }
-        const settled = [...last.values()];
-        if (settled.length > 0) {
-          await client.query(
-            `UPDATE replicas r SET
-               state = CASE WHEN q.matches THEN 'stored' ELSE 'pending' END,
-               sha256 = q.sha256,
-               size = q.size,
-               stored_at = CASE WHEN q.matches THEN q.stored_at ELSE r.stored_at END,
-               reason = CASE WHEN q.matches THEN NULL ELSE 'reported SHA-256 differs from the file' END,
-               due_at = CASE WHEN q.matches THEN r.due_at ELSE 0 END,
-               attempts = CASE WHEN q.matches THEN r.attempts ELSE 0 END
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::timestamptz[], $6::boolean[])
-               AS q(file_id, node, sha256, size, stored_at, matches)
-             WHERE r.file_id = q.file_id AND r.node = q.node`,
-            [
-              settled.map((s) => s.report.fileId),
-              settled.map((s) => s.report.node),
-              settled.map((s) => s.report.sha256),
-              settled.map((s) => s.report.size),
-              settled.map((s) => s.report.storedAt),
-              settled.map((s) => s.matches),
-            ],
-          );
-          await this.notify(
-            client,
-            settled.map((s) => s.report.fileId),
-          );
-        }
+        const { outcomes, settled } = await settleReports(client, reports);
+        if (settled.length > 0) await this.feed.notify(client, settled);
         return outcomes;
       },
       { durable: false },
     );
-    this.changed(reports.filter((_, i) => outcomes[i] !== 'ignored').map((r) => r.fileId));
+    this.feed.changed(reports.filter((_, i) => outcomes[i] !== 'ignored').map((r) => r.fileId));
     return outcomes;
   }
 
@@ -248,12 +182,12 @@ export class PostgresMetadataStore implements MetadataStore {
           [id, commandsDueAtMs],
         );
         if (rows.length === 0) await client.query('DELETE FROM files WHERE id = $1', [id]);
-        await this.notify(client, [id]);
+        await this.feed.notify(client, [id]);
         return rows.map((row) => row.node).sort();
       },
       { durable: true },
     );
-    if (nodes) this.changed([id]);
+    if (nodes) this.feed.changed([id]);
     return nodes;
   }
 
@@ -327,14 +261,12 @@ export class PostgresMetadataStore implements MetadataStore {
   }
 
   onChange(listener: (fileId: string) => void): () => void {
-    this.changes.on('change', listener);
-    return () => this.changes.off('change', listener);
+    return this.feed.onChange(listener);
   }
 
   /** Stops listening; the database (its pool) belongs to whoever opened it. */
   async close(): Promise<void> {
-    this.stopListening?.();
-    this.changes.removeAllListeners();
+    this.feed.close();
   }
 
   /** One UPDATE of a replica, announced when it changed something. */
@@ -344,38 +276,13 @@ export class PostgresMetadataStore implements MetadataStore {
       async (client) => {
         const result = await client.query(sql, values);
         if (result.rowCount === 0) return false;
-        await this.notify(client, [fileId]);
+        await this.feed.notify(client, [fileId]);
         return true;
       },
       { durable: false },
     );
-    if (changed) this.changed([fileId]);
+    if (changed) this.feed.changed([fileId]);
     return changed;
-  }
-
-  /** Queues the announcement of these files' changes; PostgreSQL sends it at commit only. */
-  private async notify(client: Queryable, fileIds: readonly string[]): Promise<void> {
-    const unique = [...new Set(fileIds)];
-    for (let i = 0; i < unique.length; i += IDS_PER_NOTIFY) {
-      const payload = `${this.sender}|${unique.slice(i, i + IDS_PER_NOTIFY).join(',')}`;
-      await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, payload]);
-    }
-  }
-
-  private heard(payload: string): void {
-    const bar = payload.indexOf('|');
-    if (bar < 0 || payload.slice(0, bar) === this.sender) return;
-    this.changed(payload.slice(bar + 1).split(','));
-  }
-
-  private changed(fileIds: readonly string[]): void {
-    for (const fileId of fileIds) {
-      try {
-        this.changes.emit('change', fileId);
-      } catch (err) {
-        this.logger.error({ err, fileId }, 'a metadata change listener threw');
-      }
-    }
   }
 }
 
