@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-/** Tiers that talk to RabbitMQ get one broker per run (see test/support/rabbit-global-setup.ts). */
-const rabbitGlobalSetup = './test/support/rabbit-global-setup.ts';
+/**
+ * Tiers that talk to RabbitMQ and PostgreSQL get one broker and one database server per run
+ * (see test/support/rabbit-global-setup.ts and postgres-global-setup.ts).
+ */
+const globalSetup = ['./test/support/rabbit-global-setup.ts', './test/support/postgres-global-setup.ts'];
 
 export default defineConfig({
   test: {
@@ -16,7 +19,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: [rabbitGlobalSetup],
+          globalSetup,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           // Two cores and one shared broker: timing-sensitive suites run one file at a time.
@@ -27,7 +30,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
-          globalSetup: [rabbitGlobalSetup],
+          globalSetup,
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,

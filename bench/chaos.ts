@@ -1,14 +1,19 @@
 /**
- * `npm run chaos [-- --seconds N]`: uploads continuously while killing and restarting random
- * workers, the ingest service and the broker (a private RabbitMQ node), then waits for the
- * system to converge and counts what was lost. Not part of `npm test`.
+ * `npm run chaos [-- --seconds N] [--ingests N]`: uploads continuously while killing and
+ * restarting random workers, ingest instances and the broker (a private RabbitMQ node), then
+ * waits for the system to converge and counts what was lost. With `--ingests 2` (or more) the
+ * instances share a PostgreSQL database of the run's own on POSTGRES_URL's server (default
+ * postgres://postgres@127.0.0.1:5432/postgres, dropped at the end), uploads go round-robin over
+ * them, and one more fault ends every database connection. Not part of `npm test`.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { download, getStatus, StatusBody, sha256 } from '../test/support/http.ts';
+import { createTestDatabase, type TestDatabase } from '../test/support/postgres.ts';
 import { freePort, startPrivateRabbit } from '../test/support/private-rabbit.ts';
 import { repoRoot, type ServiceProcess, startService } from '../test/support/processes.ts';
 import { sleep } from '../test/support/wait-for.ts';
@@ -18,8 +23,13 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '60' },
     concurrency: { type: 'string', default: '4' },
     'converge-timeout': { type: 'string', default: '180' },
+    ingests: { type: 'string', default: '1' },
   },
 });
+const ingestCount = Number(values.ingests);
+if (!Number.isInteger(ingestCount) || ingestCount < 1)
+  throw new Error('--ingests must be a positive integer');
+const postgresAdminUrl = process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 const durationMs = Number(values.seconds) * 1000;
 const concurrency = Number(values.concurrency);
 const convergeTimeoutMs = Number(values['converge-timeout']) * 1000;
@@ -35,22 +45,32 @@ interface Accepted {
 async function main(): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'dfr-chaos-'));
   const rabbit = await startPrivateRabbit();
-  const ingestPort = await freePort();
-  const ingestUrl = `http://127.0.0.1:${ingestPort}`;
+  // One instance keeps SQLite in its data directory; several share a database of this run's own.
+  const database: TestDatabase | undefined =
+    ingestCount > 1 ? await createTestDatabase(postgresAdminUrl) : undefined;
+  const ingests: { port: number; url: string; process: ServiceProcess | undefined }[] = [];
+  for (let i = 0; i < ingestCount; i++) {
+    const port = await freePort();
+    ingests.push({ port, url: `http://127.0.0.1:${port}`, process: undefined });
+  }
+  const ingestUrl = ingests[0]?.url ?? '';
   const common = {
     AMQP_URL: rabbit.url,
     DFR_HOST: '127.0.0.1',
     DFR_HEARTBEAT_INTERVAL_MS: '1000',
     LOG_LEVEL: 'warn',
   };
-  let ingest: ServiceProcess | undefined;
   const workers: { node: string; process: ServiceProcess | undefined }[] = [];
-  const startIngest = async () => {
-    ingest = await startService('ingest', 'ingest', [], {
+  const startIngest = async (index: number) => {
+    const ingest = ingests[index];
+    if (!ingest) return;
+    ingest.process = await startService('ingest', `ingest-${index + 1}`, [], {
       ...common,
       LOG_LEVEL: 'info',
-      DFR_PORT: String(ingestPort),
-      DFR_DATA_DIR: join(dir, 'data'),
+      DFR_PORT: String(ingest.port),
+      DFR_PUBLIC_URL: ingest.url,
+      DFR_DATA_DIR: join(dir, `data-${index + 1}`),
+      ...(database ? { DFR_DATABASE_URL: database.url } : {}),
       DFR_REPUBLISH_AFTER_MS: '5000',
       DFR_RECONCILE_INTERVAL_MS: '1000',
     });
@@ -66,21 +86,24 @@ async function main(): Promise<void> {
     'kill -9 ingest': 0,
     'broker stop_app/start_app': 0,
     'close all connections': 0,
+    ...(database ? { 'end all database connections': 0 } : {}),
   };
   const accepted: Accepted[] = [];
   let refused = 0;
   const started = Date.now();
   try {
-    await startIngest();
+    for (const index of ingests.keys()) await startIngest(index);
     for (const node of NODES) {
       for (let i = 0; i < WORKERS_PER_NODE; i++) workers.push({ node, process: await startWorker(node) });
     }
     const deadline = Date.now() + durationMs;
+    let turn = 0;
     const uploader = async () => {
       while (Date.now() < deadline) {
         const bytes = randomBytes(randomInt(0, 256 * 1024));
+        const target = ingests[turn++ % ingests.length]?.url ?? ingestUrl;
         try {
-          const response = await fetch(`${ingestUrl}/files/chaos.bin`, {
+          const response = await fetch(`${target}/files/chaos.bin`, {
             method: 'PUT',
             body: new Uint8Array(bytes),
           });
@@ -100,7 +123,7 @@ async function main(): Promise<void> {
       while (Date.now() < deadline) {
         await sleep(randomInt(2000, 5000));
         if (Date.now() >= deadline) break;
-        const pick = randomInt(0, 10);
+        const pick = randomInt(0, database ? 11 : 10);
         if (pick < 5) {
           const victim = workers[randomInt(0, workers.length)];
           if (!victim) continue;
@@ -110,9 +133,13 @@ async function main(): Promise<void> {
           victim.process = await startWorker(victim.node);
         } else if (pick < 7) {
           faults['kill -9 ingest'] = (faults['kill -9 ingest'] ?? 0) + 1;
-          await ingest?.kill();
+          const index = randomInt(0, ingests.length);
+          await ingests[index]?.process?.kill();
           await sleep(randomInt(0, 1500));
-          await startIngest();
+          await startIngest(index);
+        } else if (pick === 10 && database) {
+          faults['end all database connections'] = (faults['end all database connections'] ?? 0) + 1;
+          await endDatabaseConnections(database);
         } else if (pick < 9) {
           faults['broker stop_app/start_app'] = (faults['broker stop_app/start_app'] ?? 0) + 1;
           await rabbit.stopApp();
@@ -127,30 +154,36 @@ async function main(): Promise<void> {
     await Promise.all([chaos(), ...Array.from({ length: concurrency }, uploader)]);
     const chaosEnded = Date.now();
 
-    // Convergence: every accepted file at UPLOAD_OK 3 with identical bytes on every node.
+    // Convergence: every accepted file at UPLOAD_OK 3 with identical bytes on every node and
+    // from every ingest instance; statuses asked of each instance in turn.
     const pending = new Set(accepted.map((a) => a.id));
     const convergeDeadline = Date.now() + convergeTimeoutMs;
+    let asked = 0;
     while (pending.size > 0 && Date.now() < convergeDeadline) {
       for (const id of [...pending]) {
-        const status = await getStatus(ingestUrl, id).catch(() => undefined);
+        const via = ingests[asked++ % ingests.length]?.url ?? ingestUrl;
+        const status = await getStatus(via, id).catch(() => undefined);
         if (status?.status === 'UPLOAD_OK 3') pending.delete(id);
       }
       if (pending.size > 0) await sleep(1000);
     }
     const convergedMs = Date.now() - chaosEnded;
-    const nodeUrls = await nodeUrlsOf(ingestUrl);
+    // Each instance hears only the heartbeats it consumed: ask them all.
+    const nodeUrls = [...new Set((await Promise.all(ingests.map((i) => nodeUrlsOf(i.url)))).flat())];
     let damaged = 0;
     for (const file of accepted) {
       if (pending.has(file.id)) continue;
-      for (const source of [ingestUrl, ...nodeUrls]) {
+      for (const source of [...ingests.map((i) => i.url), ...nodeUrls]) {
         const got = await download(`${source}/files/${file.id}`).catch(() => undefined);
         if (got?.status !== 200 || sha256(got.bytes) !== file.sha256) damaged += 1;
       }
     }
     const result = {
       date: new Date().toISOString(),
-      command: `npm run chaos -- --seconds ${values.seconds}`,
+      command: `npm run chaos -- --seconds ${values.seconds}${ingestCount > 1 ? ` --ingests ${ingestCount}` : ''}`,
       seconds: durationMs / 1000,
+      ingests: ingestCount,
+      metadata: database ? 'postgres' : 'sqlite',
       workersPerNode: WORKERS_PER_NODE,
       uploadConcurrency: concurrency,
       faults,
@@ -173,9 +206,25 @@ async function main(): Promise<void> {
     console.log(`wrote ${path}`);
     process.exitCode = result.filesLost === 0 && damaged === 0 ? 0 : 1;
   } finally {
-    await Promise.all([ingest, ...workers.map((w) => w.process)].map((p) => p?.stop()));
+    await Promise.all([...ingests, ...workers].map((p) => p.process?.stop()));
     await rabbit.destroy();
+    await database?.drop();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Ends every session on the run's database: each instance's pool and listener must recover. */
+async function endDatabaseConnections(database: TestDatabase): Promise<void> {
+  const admin = new pg.Client({ connectionString: postgresAdminUrl });
+  admin.on('error', () => undefined);
+  await admin.connect();
+  try {
+    await admin.query(
+      'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+      [database.name],
+    );
+  } finally {
+    await admin.end().catch(() => undefined);
   }
 }
 

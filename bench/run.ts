@@ -4,11 +4,13 @@
  * scenario with its baseline, prints a table, writes bench/results/<date>.json and a latency
  * plot beside it, and updates docs/BENCHMARKS.md. Not part of `npm test`.
  *
- *   --scenarios large,small,metadata,scaleout   which to run (default: all)
+ *   --scenarios large,small,metadata,scaleout,ingests   which to run (default: all)
  *   --large-mib 1024        size of the large file
  *   --small-files 2000      --small-bytes 4096    --concurrency 32
  *   --metadata-files 100000 --metadata-baseline-files 1000
  *   --scaleout-files N (default: --small-files)   --scaleout-workers 1,2,4
+ *   ingests: the small-file run on 1 ingest (SQLite, then PostgreSQL) and on 2 sharing
+ *            PostgreSQL; needs POSTGRES_URL (an admin URL; default postgres://postgres@127.0.0.1:5432/postgres)
  *   --dir /tmp              where the stores go (the disk under test)
  *   --cpu-prof              every service writes a V8 CPU profile; prints their summaries
  *                           (numbers are distorted, so the docs are left alone)
@@ -29,6 +31,7 @@ import { formatProfileSummaries, type ProfileSummary, summarizeProfiles } from '
 import { machineInfo } from './lib/machine.ts';
 import { updateBenchmarksDoc } from './lib/markdown.ts';
 import type { BenchResults } from './lib/results.ts';
+import { ingestsScenario } from './lib/scenario-ingests.ts';
 import { largeScenario } from './lib/scenario-large.ts';
 import { type MetadataSamples, metadataScenario } from './lib/scenario-metadata.ts';
 import { scaleOutScenario } from './lib/scenario-scaleout.ts';
@@ -36,7 +39,7 @@ import { type SmallSamples, smallScenario } from './lib/scenario-small.ts';
 import { type Panel, renderCdfSvg } from './lib/svg-plot.ts';
 import { checkTargets } from './lib/targets.ts';
 
-const SCENARIOS = ['large', 'small', 'metadata', 'scaleout'] as const;
+const SCENARIOS = ['large', 'small', 'metadata', 'scaleout', 'ingests'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values } = parseArgs({
@@ -110,6 +113,7 @@ async function main(): Promise<void> {
   let smallSamples: SmallSamples | undefined;
   let metadataSamples: MetadataSamples | undefined;
   let scaleoutSamples: Record<number, number[]> | undefined;
+  let ingestsSamples: Record<string, number[]> | undefined;
   const failures: string[] = [];
   const attempt = async (scenario: Scenario, work: () => Promise<void>) => {
     if (!options.scenarios.includes(scenario)) return;
@@ -151,6 +155,16 @@ async function main(): Promise<void> {
       partial.scaleout = scaleout.result;
       scaleoutSamples = scaleout.samples;
     });
+    await attempt('ingests', async () => {
+      const ingests = await ingestsScenario(ctx, {
+        files: options.smallFiles,
+        fileBytes: options.smallBytes,
+        concurrency: options.concurrency,
+        postgresAdminUrl: process.env.POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+      });
+      partial.ingests = ingests.result;
+      ingestsSamples = ingests.samples;
+    });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }
@@ -173,11 +187,14 @@ async function main(): Promise<void> {
     const suffix = cpuProfDir ? '-cpu-prof' : '';
     const svg = renderCdfSvg(
       `dfr benchmark ${results.date}`,
-      plotPanels(smallSamples, metadataSamples, scaleoutSamples),
+      plotPanels(smallSamples, metadataSamples, scaleoutSamples, ingestsSamples),
     );
     const plotPath = join(resultsDir, `${stamp}${suffix}-latency.svg`);
     const hasPlot =
-      smallSamples !== undefined || metadataSamples !== undefined || scaleoutSamples !== undefined;
+      smallSamples !== undefined ||
+      metadataSamples !== undefined ||
+      scaleoutSamples !== undefined ||
+      ingestsSamples !== undefined;
     if (hasPlot) {
       await writeFile(plotPath, svg);
       results.plot = relative(repoRoot, plotPath);
@@ -214,6 +231,7 @@ function plotPanels(
   small: SmallSamples | undefined,
   metadata: MetadataSamples | undefined,
   scaleout: Record<number, number[]> | undefined,
+  ingests: Record<string, number[]> | undefined,
 ): Panel[] {
   const panels: Panel[] = [];
   if (small) {
@@ -234,6 +252,12 @@ function plotPanels(
         label: `${workers} per node`,
         samples,
       })),
+    });
+  }
+  if (ingests) {
+    panels.push({
+      title: 'Ingest instances: upload → UPLOAD_OK 3',
+      series: Object.entries(ingests).map(([label, samples]) => ({ label, samples })),
     });
   }
   if (metadata) {

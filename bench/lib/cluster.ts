@@ -38,15 +38,24 @@ export interface ClusterOptions {
   workersPerNode: number;
   /** When set, every process writes a V8 CPU profile under `<cpuProfDir>/<process name>/` on exit. */
   cpuProfDir?: string | undefined;
+  /** Ingest instances (default 1), each with its own data directory and port. */
+  ingests?: number;
+  /** DFR_DATABASE_URL of every instance: PostgreSQL; unset: SQLite (one instance only). */
+  databaseUrl?: string | undefined;
 }
 
 export interface Cluster {
+  /** The first ingest instance's URL. */
   url: string;
+  /** Every ingest instance's URL. */
+  urls: string[];
   /** Its DFR_AMQP_PREFIX. */
   prefix: string;
+  /** The first ingest instance (`ingest`); the others are `ingest-2`, ... */
   ingest: ServiceProcess;
+  ingests: ServiceProcess[];
   workers: ServiceProcess[];
-  /** From spawning ingest to its "Server listening" line, measured here. */
+  /** From spawning the ingest instances to the last one's "Server listening" line, measured here. */
   ingestStartupMs: number;
   /**
    * Starts a measured phase; the returned function ends it and gives, per process name, the
@@ -63,17 +72,29 @@ export function clusterPrefix(runId: string): string {
   return `bench-${runId}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Starts ingest, then the workers of node1..node3 in parallel, each a separate process. */
+/** Starts the ingest instances, then the workers of node1..node3 in parallel, each a separate process. */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const common = { AMQP_URL: options.amqpUrl, DFR_AMQP_PREFIX: options.prefix, DFR_HOST: '127.0.0.1' };
   const profiled = async (name: string): Promise<Record<string, string>> =>
     options.cpuProfDir ? cpuProfEnv(options.cpuProfDir, join(options.cpuProfDir, name)) : {};
-  const dataDir = join(options.dir, 'data');
-  await mkdir(dataDir, { recursive: true });
-  const ingestEnv = { ...common, ...(await profiled('ingest')), DFR_PORT: '0', DFR_DATA_DIR: dataDir };
+  const startIngest = async (index: number) => {
+    const name = index === 0 ? 'ingest' : `ingest-${index + 1}`;
+    const dataDir = join(options.dir, index === 0 ? 'data' : `data-${index + 1}`);
+    await mkdir(dataDir, { recursive: true });
+    return startService('ingest', name, [], {
+      ...common,
+      ...(await profiled(name)),
+      DFR_PORT: '0',
+      DFR_DATA_DIR: dataDir,
+      ...(options.databaseUrl ? { DFR_DATABASE_URL: options.databaseUrl } : {}),
+    });
+  };
   const spawnedAt = performance.now();
-  const ingest = await startService('ingest', 'ingest', [], ingestEnv);
+  // One after the other: the first applies the database's migrations.
+  const ingests: ServiceProcess[] = [];
+  for (let i = 0; i < (options.ingests ?? 1); i++) ingests.push(await startIngest(i));
   const ingestStartupMs = performance.now() - spawnedAt;
+  const ingest = ingests[0] as ServiceProcess;
   const workers: ServiceProcess[] = [];
   const startWorker = async (node: string, name: string) => {
     const args = ['--node', node, '--port', '0', '--dir', join(options.dir, 'nodes', node)];
@@ -87,16 +108,18 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   );
   const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (failed) {
-    await Promise.all([ingest, ...workers].map((p) => p.stop()));
+    await Promise.all([...ingests, ...workers].map((p) => p.stop()));
     await deleteBenchTopology(options.amqpUrl, options.prefix, NODES);
     throw failed.reason;
   }
   workers.sort((a, b) => a.name.localeCompare(b.name));
-  const all = [ingest, ...workers];
+  const all = [...ingests, ...workers];
   return {
     url: `http://127.0.0.1:${ingest.port()}`,
+    urls: ingests.map((p) => `http://127.0.0.1:${p.port()}`),
     prefix: options.prefix,
     ingest,
+    ingests,
     workers,
     ingestStartupMs,
     measure() {
@@ -130,7 +153,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     async stop() {
       // Workers first, so none is left copying from a gone ingest; then ingest.
       await Promise.all(workers.map((w) => w.stop()));
-      await ingest.stop();
+      await Promise.all(ingests.map((p) => p.stop()));
       await deleteBenchTopology(options.amqpUrl, options.prefix, NODES);
     },
   };

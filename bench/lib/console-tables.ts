@@ -58,6 +58,24 @@ export function printTables(r: BenchResults): void {
       })),
     );
   }
+  ingestsTable(r);
+}
+
+function ingestsTable(r: BenchResults): void {
+  if (!r.ingests) return;
+  console.log('Ingest instances');
+  console.table(
+    r.ingests.runs.map((run) => ({
+      setup: run.label,
+      'files/s': run.filesPerSecond.toFixed(1),
+      '× first': run.ratioToFirst.toFixed(2),
+      '201 p50 ms': run.uploadMs.p50.toFixed(1),
+      'OK3 p50 ms': run.uploadToOk3Ms.p50.toFixed(1),
+      'OK3 p99 ms': run.uploadToOk3Ms.p99.toFixed(1),
+      'machine CPU busy %': run.machineCpuBusyPercent,
+    })),
+  );
+  for (const run of r.ingests.runs) usageTable(run.label, run);
 }
 
 function latencyRow(filesPerSecond: number | undefined, l: LatencySummary) {

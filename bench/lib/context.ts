@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { type Cluster, clusterPrefix, startCluster } from './cluster.ts';
+import { type Cluster, type ClusterOptions, clusterPrefix, startCluster } from './cluster.ts';
 
 /** What every scenario gets from run.ts. */
 export interface BenchContext {
@@ -14,8 +14,14 @@ export interface BenchContext {
 }
 
 /** Starts a cluster in `<workDir>/<name>` with a fresh RabbitMQ prefix. */
-export function clusterFor(ctx: BenchContext, name: string, workersPerNode: number): Promise<Cluster> {
+export function clusterFor(
+  ctx: BenchContext,
+  name: string,
+  workersPerNode: number,
+  instances: Pick<ClusterOptions, 'ingests' | 'databaseUrl'> = {},
+): Promise<Cluster> {
   return startCluster({
+    ...instances,
     dir: join(ctx.workDir, name),
     amqpUrl: ctx.amqpUrl,
     prefix: clusterPrefix(ctx.runId),

@@ -205,6 +205,37 @@ export function resultsMarkdown(r: BenchResults, links: { json: string; plot: st
       );
     }
   }
+  if (r.ingests) {
+    const ing = r.ingests;
+    out.push(
+      '',
+      `### Ingest instances (${ing.files} × ${ing.fileBytes} B, concurrency ${ing.concurrency}, one worker per node)`,
+      '',
+      row([
+        'setup',
+        'files/s to UPLOAD_OK 3',
+        '× first',
+        '201 p50 ms',
+        'UPLOAD_OK 3 p50 ms',
+        'p99 ms',
+        'machine CPU busy',
+      ]),
+      rule(7),
+    );
+    for (const run of ing.runs) {
+      out.push(
+        row([
+          run.label,
+          f(run.filesPerSecond, 1),
+          f(run.ratioToFirst, 2),
+          f(run.uploadMs.p50, 1),
+          f(run.uploadToOk3Ms.p50, 1),
+          f(run.uploadToOk3Ms.p99, 1),
+          `${run.machineCpuBusyPercent}%`,
+        ]),
+      );
+    }
+  }
   return out.join('\n');
 }
 

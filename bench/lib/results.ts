@@ -71,6 +71,22 @@ export interface ScaleOutResult {
   } & UsageTables)[];
 }
 
+export interface IngestsResult {
+  files: number;
+  fileBytes: number;
+  concurrency: number;
+  runs: ({
+    label: string;
+    ingests: number;
+    metadata: 'sqlite' | 'postgres';
+    filesPerSecond: number;
+    uploadMs: LatencySummary;
+    uploadToOk3Ms: LatencySummary;
+    /** files/s over the first setup's (one ingest on SQLite). */
+    ratioToFirst: number;
+  } & UsageTables)[];
+}
+
 export interface TargetCheck {
   scenario: string;
   what: string;
@@ -89,6 +105,7 @@ export interface BenchResults {
   small?: SmallResult;
   metadata?: MetadataResult;
   scaleout?: ScaleOutResult;
+  ingests?: IngestsResult;
   targets: TargetCheck[];
   /** The latency plot written beside the JSON, relative to the repository root. */
   plot?: string;

@@ -75,21 +75,25 @@ export async function smallScenario(
   };
 }
 
-/** One small-file run on a fresh cluster with `workersPerNode` workers per node. */
+/**
+ * One small-file run on a fresh cluster with `workersPerNode` workers per node (and, when
+ * `instances` says so, several ingest instances on PostgreSQL, the uploads spread over them).
+ */
 export async function smallOnCluster(
   ctx: BenchContext,
   name: string,
   workersPerNode: number,
   bytes: Buffer,
   options: { files: number; fileBytes: number; concurrency: number; mode: LaneMode },
+  instances: Parameters<typeof clusterFor>[3] = {},
 ): Promise<{ run: SmallUploadRun; usage: UsageTables }> {
-  const cluster = await clusterFor(ctx, name, workersPerNode);
+  const cluster = await clusterFor(ctx, name, workersPerNode, instances);
   try {
     const tap = await ReplicaTap.open(ctx.amqpUrl, cluster.prefix);
     try {
       await syncDisks();
       const endMeasure = cluster.measure();
-      const run = await smallUploadRun({ url: cluster.url, tap, bytes, ...options });
+      const run = await smallUploadRun({ urls: cluster.urls, tap, bytes, ...options });
       return { run, usage: usageTables(endMeasure()) };
     } finally {
       await tap.close();

@@ -30,9 +30,10 @@ export type LaneMode = 'closed' | 'pipelined';
 /**
  * Uploads `files` slices of `bytes` (PUT, no `wait`) with `concurrency` uploads in flight, and
  * times each to its 201 and to UPLOAD_OK 3; `mode` says whether a lane waits for the latter.
+ * With several ingest URLs, file i goes to URL i mod n, and its status is asked of the same one.
  */
 export async function smallUploadRun(options: {
-  url: string;
+  urls: readonly string[];
   tap: ReplicaTap;
   bytes: Buffer;
   files: number;
@@ -45,10 +46,11 @@ export async function smallUploadRun(options: {
   const agent = keepAliveAgent(options.concurrency * 2);
   const uploadMs: number[] = new Array(options.files);
   const uploadToOk3Ms: number[] = new Array(options.files);
+  const urlOf = (i: number) => options.urls[i % options.urls.length] ?? '';
   const untilOk = async (i: number, id: string, sent: number) => {
     await withTimeout(options.tap.storedOn(id, target), FILE_TIMEOUT_MS, `${target} replicas of ${id}`);
     // The tap says the last replica was reported; ingest may need a moment to record it.
-    while ((await statusLine(options.url, id, agent)) !== `UPLOAD_OK ${target}`) {
+    while ((await statusLine(urlOf(i), id, agent)) !== `UPLOAD_OK ${target}`) {
       if (performance.now() - sent > FILE_TIMEOUT_MS)
         throw new Error(`${id} never reached UPLOAD_OK ${target}`);
       await sleep(STATUS_POLL_MS);
@@ -61,7 +63,7 @@ export async function smallUploadRun(options: {
     await runPool(options.files, options.concurrency, async (i) => {
       const data = options.bytes.subarray(i * options.fileBytes, (i + 1) * options.fileBytes);
       const sent = performance.now();
-      const answer = await putBytes(options.url, `small-${i}.bin`, data, agent);
+      const answer = await putBytes(urlOf(i), `small-${i}.bin`, data, agent);
       uploadMs[i] = performance.now() - sent;
       const waited = untilOk(i, acceptedId(answer), sent);
       if (options.mode === 'closed') {

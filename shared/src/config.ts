@@ -74,6 +74,14 @@ export const env = {
         .regex(/^amqps?:\/\//, 'must be an amqp:// or amqps:// URL')
         .optional(),
     ),
+  postgresUrl: () =>
+    z.preprocess(
+      unsetIfEmpty,
+      z
+        .string()
+        .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+        .optional(),
+    ),
   nodeId: () =>
     z
       .string({

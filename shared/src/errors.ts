@@ -6,6 +6,7 @@ export const ErrorStatus = {
   MALFORMED_UPLOAD: 400,
   UNAUTHORIZED: 401,
   NOT_FOUND: 404,
+  CONFLICT: 409,
   REQUEST_TIMEOUT: 408,
   /** The node still holds copies some file needs: drain it first. */
   NODE_IN_USE: 409,

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -46,6 +47,7 @@ const ComposeFile = z.object({
 // Merge keys (`<<: *anchor`) are YAML 1.1; compose supports them, so the parser must too.
 const compose = ComposeFile.parse(parse(readFileSync(composePath, 'utf8'), { merge: true }));
 const NODES = ['node1', 'node2', 'node3'] as const;
+const INGESTS = ['ingest', 'ingest-2'] as const;
 
 function service(name: string): Service {
   const found = compose.services[name];
@@ -110,15 +112,55 @@ describe('docker-compose.yml', () => {
     expect(line).toMatch(/rabbitmq-diagnostics.*\bping\b/);
   });
 
-  it('starts ingest only once RabbitMQ is healthy, with its store on a named volume', () => {
-    const ingest = service('ingest');
-    expect(dependsOnHealthy(ingest, 'rabbitmq')).toBe(true);
-    expect(commandOf(ingest)).toContain('npm run ingest');
-    const env = environmentOf(ingest);
-    expect(env.get('DFR_PUBLIC_URL')).toBe('http://ingest:9000');
-    expect(env.get('DFR_DATA_DIR')).toBe('/data');
-    expect(namedVolumesOf(ingest)).toContainEqual({ name: expect.any(String), target: '/data' });
-    expect((ingest.ports ?? []).map(String).join(' ')).toContain('9000');
+  it('runs PostgreSQL with a healthcheck, its data on a named volume', () => {
+    const postgres = service('postgres');
+    const test = postgres.healthcheck?.test;
+    expect(Array.isArray(test) ? test.join(' ') : test).toContain('pg_isready');
+    expect(namedVolumesOf(postgres).map((v) => v.target)).toContain('/var/lib/postgresql/data');
+  });
+
+  it.each(INGESTS)(
+    'starts %s once RabbitMQ and PostgreSQL are healthy, on the shared database, with its own store',
+    (name) => {
+      const ingest = service(name);
+      expect(dependsOnHealthy(ingest, 'rabbitmq')).toBe(true);
+      expect(dependsOnHealthy(ingest, 'postgres')).toBe(true);
+      expect(commandOf(ingest)).toContain('npm run ingest');
+      const env = environmentOf(ingest);
+      expect(env.get('DFR_PUBLIC_URL')).toBe(`http://${name}:9000`);
+      expect(env.get('DFR_DATA_DIR')).toBe('/data');
+      expect(env.get('DFR_DATABASE_URL')).toMatch(/^postgres:\/\/\S+@postgres:5432\/\w+$/);
+      expect(namedVolumesOf(ingest)).toContainEqual({ name: expect.any(String), target: '/data' });
+      // Reached through the proxy only, so the instances never fight over a host port.
+      expect((ingest.ports ?? []).filter(pinsHostPort)).toEqual([]);
+    },
+  );
+
+  it('gives every ingest instance a data directory of its own and the same database and tokens', () => {
+    const volumes = INGESTS.map((name) =>
+      namedVolumesOf(service(name))
+        .map((v) => v.name)
+        .join(','),
+    );
+    expect(new Set(volumes).size).toBe(INGESTS.length);
+    for (const variable of ['DFR_DATABASE_URL', 'AMQP_URL', 'DFR_CLUSTER_TOKEN', 'DFR_API_TOKEN']) {
+      const values = INGESTS.map((name) => environmentOf(service(name)).get(variable));
+      expect(new Set(values).size, variable).toBe(1);
+    }
+  });
+
+  it('publishes port 9000 through nginx, whose configuration names every ingest instance', () => {
+    const proxy = service('proxy');
+    expect((proxy.ports ?? []).map(String).join(' ')).toContain('9000:9000');
+    for (const name of INGESTS) expect(dependsOnHealthy(proxy, name)).toBe(true);
+    const mount = (proxy.volumes ?? []).map(String).find((v) => v.includes('/etc/nginx/conf.d/'));
+    const source = mount?.split(':')[0] ?? '';
+    const conf = readFileSync(join(repoRoot, source), 'utf8');
+    for (const name of INGESTS) expect(conf).toContain(`server ${name}:9000`);
+    // Streams both ways, with no size limit of its own.
+    expect(conf).toMatch(/client_max_body_size 0;/);
+    expect(conf).toMatch(/proxy_request_buffering off;/);
+    expect(conf).toMatch(/proxy_buffering off;/);
   });
 
   it.each(NODES)('runs %s as a scalable worker with its own store', (node) => {
@@ -153,7 +195,7 @@ describe('docker-compose.yml', () => {
     const ours = Object.entries(compose.services).filter(
       ([, s]) => s.build !== undefined || s.image?.startsWith('dfr') === true,
     );
-    expect(ours.map(([name]) => name)).toEqual(expect.arrayContaining(['ingest', ...NODES]));
+    expect(ours.map(([name]) => name)).toEqual(expect.arrayContaining([...INGESTS, ...NODES]));
     for (const [name, s] of ours) {
       expect(environmentOf(s).get('AMQP_URL'), `${name} sets AMQP_URL`).toMatch(/^amqps?:\/\/\S+$/);
     }

@@ -117,6 +117,19 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       expect(await store.recordStored([])).toEqual([]);
     });
 
+    it('leaves a copy reported twice in one batch as its last report says', async () => {
+      const f = file();
+      await add(f);
+      const wrong = stored(f, 'node1', 'b'.repeat(64));
+      expect(await store.recordStored([wrong, stored(f, 'node1')])).toEqual(['mismatch', 'stored']);
+      expect((await store.getFile(f.id))?.nodes[0]?.state).toBe('stored');
+      expect(await store.recordStored([stored(f, 'node1'), wrong])).toEqual(['stored', 'mismatch']);
+      const status = await store.getFile(f.id);
+      expect(status?.nodes[0]?.state).toBe('pending');
+      expect(status?.nodes[0]?.reason).toMatch(/SHA-256/);
+      expect(status?.replicas).toBe(0);
+    });
+
     it('adds a batch of files all or none', async () => {
       const a = file();
       await add(a);
@@ -255,6 +268,30 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       await add(g);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(heard).not.toContain(g.id);
+    });
+
+    it('keeps a registry of instances: the latest URL of each, and when it was last seen', async () => {
+      expect(await store.listInstances()).toEqual([]);
+      const [a = '', b = ''] = [randomUUID(), randomUUID()].sort();
+      await store.announceInstance(a, 'http://a:9000', 1_000);
+      await store.announceInstance(b, 'http://b:9000', 2_000);
+      await store.announceInstance(a, 'http://a2:9000', 3_000);
+      // An announcement that arrives late never moves the time back.
+      await store.announceInstance(b, 'http://b:9000', 1_500);
+      const expected = [
+        { id: a, url: 'http://a2:9000', lastSeenMs: 3_000 },
+        { id: b, url: 'http://b:9000', lastSeenMs: 2_000 },
+      ];
+      expect(await store.listInstances()).toEqual(expected);
+      expect(await (await fixture.openAnother()).listInstances()).toEqual(expected);
+    });
+
+    it('keeps sizes beyond 4 GiB exact', async () => {
+      const f = file({ size: 10 * 1024 ** 3 + 7 });
+      await add(f);
+      expect((await store.getFile(f.id))?.size).toBe(f.size);
+      expect(await store.recordStored([stored(f, 'node1')])).toEqual(['stored']);
+      expect((await store.getFile(f.id))?.nodes[0]?.size).toBe(f.size);
     });
 
     it('never hands the same command to two claimers at once', async () => {

@@ -107,3 +107,21 @@ describe('DFR_INLINE_MAX_BYTES', () => {
     expect(ReplicateFiles.safeParse(message).success).toBe(true);
   });
 });
+
+describe('DFR_DATABASE_URL', () => {
+  it('takes a postgres:// URL, and unset or empty means SQLite', () => {
+    const url = 'postgres://dfr:secret@db:5432/dfr';
+    expect(parseConfig(IngestEnv, { DFR_DATABASE_URL: url }).DFR_DATABASE_URL).toBe(url);
+    expect(parseConfig(IngestEnv, { DFR_DATABASE_URL: 'postgresql://db/dfr' }).DFR_DATABASE_URL).toBe(
+      'postgresql://db/dfr',
+    );
+    expect(parseConfig(IngestEnv, { DFR_DATABASE_URL: '' }).DFR_DATABASE_URL).toBeUndefined();
+    expect(parseConfig(IngestEnv, {}).DFR_DATABASE_URL).toBeUndefined();
+  });
+
+  it('refuses any other URL with a message naming the variable and not echoing it', () => {
+    const error = configError(() => parseConfig(IngestEnv, { DFR_DATABASE_URL: 'mysql://u:pw@db/dfr' }));
+    expect(error.message).toContain('DFR_DATABASE_URL: must be a postgres:// or postgresql:// URL');
+    expect(error.message).not.toContain('pw');
+  });
+});

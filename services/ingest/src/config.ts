@@ -15,6 +15,7 @@ export const IngestEnv = z.object({
   DFR_HOST: env.string('0.0.0.0'),
   DFR_PORT: env.port(9000),
   DFR_DATA_DIR: env.string('./data'),
+  DFR_DATABASE_URL: env.postgresUrl(),
   DFR_NODES: env.nodeList('node1,node2,node3'),
   DFR_PUBLIC_URL: env.url(),
   DFR_MAX_UPLOAD_BYTES: env.positiveInt(10 * GiB),
@@ -49,6 +50,11 @@ export interface IngestConfig {
   port: number;
   dataDir: string;
   /** The nodes expected before their first heartbeat; others join by heartbeat. */
+  /**
+   * `postgres://...`: the metadata lives in PostgreSQL, shared by every instance given the same
+   * URL; undefined: in SQLite inside `dataDir`, for this instance alone.
+   */
+  databaseUrl?: string | undefined;
   nodes: string[];
   /** Replicas per file unless an upload asks otherwise (R). */
   replicas: number;
@@ -97,6 +103,7 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     host: e.DFR_HOST,
     port: e.DFR_PORT,
     dataDir: e.DFR_DATA_DIR,
+    databaseUrl: e.DFR_DATABASE_URL,
     nodes: e.DFR_NODES,
     replicas: e.DFR_REPLICAS,
     nodeSuspectAfterMs: Math.min(e.DFR_NODE_SUSPECT_AFTER_MS, e.DFR_NODE_DOWN_AFTER_MS),

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { Broker, Consumer } from '../../../shared/src/broker/broker.ts';
 import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
 import { BlobStore } from '../../../shared/src/fs/blob-store.ts';
@@ -11,6 +10,7 @@ import type { Logger } from '../../../shared/src/logger.ts';
 import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
 import { FileStatuses } from './cluster/file-statuses.ts';
 import { DEFAULT_HEALER_OPTIONS, Healer } from './cluster/healer.ts';
+import { InstanceDirectory } from './cluster/instance-directory.ts';
 import { Maintenance } from './cluster/maintenance.ts';
 import { Membership } from './cluster/membership.ts';
 import { NodeAdmin } from './cluster/node-admin.ts';
@@ -27,15 +27,19 @@ import type { OutboxPolicy } from './replication/outbox-policy.ts';
 import { Reconciler } from './replication/reconciler.ts';
 import { ReplicaWaits } from './replication/replica-waits.ts';
 import type { FileRecord } from './store/metadata-store.ts';
-import { openSqliteDatabase } from './store/sqlite/sqlite-database.ts';
-import { SqliteMembershipStore } from './store/sqlite/sqlite-membership-store.ts';
-import { SqliteMetadataStore } from './store/sqlite/sqlite-metadata-store.ts';
+import { openMetadataStore } from './store/open-metadata-store.ts';
 import { GroupCommit } from './uploads/group-commit.ts';
 import { SmallFileWriter } from './uploads/small-file-writer.ts';
 import { UploadService } from './uploads/upload-service.ts';
 
 /** How long stopping lets requests under way finish before cutting their connections. */
 const REQUEST_DRAIN_MS = 8_000;
+
+/**
+ * Besides the sweep at start, each instance sweeps its data directory this often: the safety net
+ * for a main copy whose delete another instance took while this one could not be asked.
+ */
+const ORPHAN_SWEEP_INTERVAL_MS = 3_600_000;
 
 /** How long stopping waits for work started in the background (publishes, repairs, sweeps). */
 const BACKGROUND_DRAIN_MS = 5_000;
@@ -59,9 +63,16 @@ export async function startIngest(
   const blobs = new BlobStore(config.dataDir);
   await blobs.open();
   const instanceId = await instanceIdOf(config.dataDir, blobs.tmpDir);
-  const database = openSqliteDatabase(join(config.dataDir, 'metadata.db'));
-  const metadata = new SqliteMetadataStore(database);
-  const nodes = new SqliteMembershipStore(database);
+  const opened = await openMetadataStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    logger,
+  });
+  const { store: metadata, nodes } = opened;
+  logger.info(
+    { engine: opened.engine, instanceId },
+    `metadata in ${opened.engine === 'postgres' ? 'PostgreSQL' : 'SQLite'}`,
+  );
   await nodes.expectNodes(config.nodes);
   const membership = new Membership(nodes, {
     suspectAfterMs: config.nodeSuspectAfterMs,
@@ -72,6 +83,8 @@ export async function startIngest(
   const background = new BackgroundWork(logger);
   const names = topologyNames(config.amqpPrefix);
   let publicUrl = config.publicUrl;
+  const ownUrl = () => publicUrl ?? `http://127.0.0.1:${config.port}`;
+  const instances = new InstanceDirectory({ metadata, selfId: instanceId, selfUrl: ownUrl, logger });
   const topologyFor = (ids: readonly string[]) =>
     replicationTopology({
       prefix: config.amqpPrefix,
@@ -101,7 +114,9 @@ export async function startIngest(
     names,
     policy,
     logger,
-    sourceBaseUrl: () => publicUrl ?? `http://127.0.0.1:${config.port}`,
+    // Workers pull from the instance holding the main copy; from this one (which passes it
+    // through) while that instance is not known to be live.
+    sourceBaseUrl: (file) => instances.urlOf(file.origin) ?? ownUrl(),
     otherSources,
     // Every node known by now, not only the configured ones: a queue may be missing for any.
     redeclareTopology: async () =>
@@ -151,6 +166,8 @@ export async function startIngest(
   const mainCopies = new MainCopies({
     blobs,
     membership,
+    instanceId,
+    instances,
     clusterToken: config.clusterToken,
     background,
     logger,
@@ -167,6 +184,8 @@ export async function startIngest(
     publisher,
     membership,
     nodes,
+    instances,
+    metadataReachable: () => opened.isReachable(),
     nodeAdmin: new NodeAdmin({ metadata, nodes, membership, healer, logger }),
     maintenance: new Maintenance({
       metadata,
@@ -185,6 +204,7 @@ export async function startIngest(
   const server = await listen(app, config.host, config.port, config.idleTimeoutMs, config.linger);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
+  await instances.start();
   reconciler.start();
   healer.start();
   scrubber.start(config.scrubIntervalMs);
@@ -192,6 +212,11 @@ export async function startIngest(
   background.run('the first reconciler pass', () => reconciler.runOnce());
   // In the background, so start-up time does not grow with the number of files.
   background.run('the orphan sweep', () => sweepOrphanBlobs(blobs, metadata, logger));
+  const sweeps = setInterval(
+    () => background.run('the orphan sweep', () => sweepOrphanBlobs(blobs, metadata, logger)),
+    ORPHAN_SWEEP_INTERVAL_MS,
+  );
+  sweeps.unref();
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -201,6 +226,8 @@ export async function startIngest(
     healer,
     async stop() {
       await closeServer(server, REQUEST_DRAIN_MS);
+      clearInterval(sweeps);
+      instances.stop();
       await Promise.all([reconciler.stop(), healer.stop(), scrubber.stop()]);
       if (!(await background.drain(BACKGROUND_DRAIN_MS))) {
         logger.warn(
@@ -210,8 +237,7 @@ export async function startIngest(
       }
       await consumer.close({ drainTimeoutMs: 5_000 });
       waits.close();
-      await metadata.close();
-      database.close();
+      await opened.close();
     },
   };
 }

@@ -8,8 +8,8 @@ import { requireToken } from '../../../../shared/src/http/require-token.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config.ts';
 import { fsckRepair, fsckReport, scrubMainCopies } from './rest/admin.ts';
 import type { IngestContext } from './rest/context.ts';
-import { downloadFile, internalBlob } from './rest/download.ts';
-import { deleteFile, getStatus, listFiles } from './rest/files.ts';
+import { downloadFile, internalBlob, removeInternalBlob } from './rest/download.ts';
+import { deleteFile, getStatus, listFiles, listInstances } from './rest/files.ts';
 import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './rest/multipart-upload.ts';
 import { cancelDrain, listNodes, removeNode, startDrain } from './rest/nodes.ts';
 import { checkUploadQuery, rawUpload, refuseDeclaredOversize } from './rest/upload.ts';
@@ -42,6 +42,7 @@ export function createIngestApp(ctx: IngestContext): Express {
   app.get('/files/:id', readAuth, downloadFile(ctx));
   app.delete('/files/:id', apiAuth, deleteFile(ctx));
   app.get('/internal/blobs/:id', clusterAuth, internalBlob(ctx));
+  app.delete('/internal/blobs/:id', clusterAuth, removeInternalBlob(ctx));
   app.get('/nodes', readAuth, listNodes(ctx));
   app.post('/nodes/:id/drain', apiAuth, startDrain(ctx));
   app.delete('/nodes/:id/drain', apiAuth, cancelDrain(ctx));
@@ -49,11 +50,13 @@ export function createIngestApp(ctx: IngestContext): Express {
   app.get('/admin/fsck', readAuth, fsckReport(ctx));
   app.post('/admin/fsck', apiAuth, fsckRepair(ctx));
   app.post('/admin/scrub', apiAuth, scrubMainCopies(ctx));
+  app.get('/instances', readAuth, listInstances(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', (_req, res) => {
     if (!ctx.broker.isConnected()) throw new AppError('NOT_READY', 'not connected to the message broker');
+    if (!ctx.metadataReachable()) throw new AppError('NOT_READY', 'the metadata database cannot be reached');
     res.json({ status: 'ready' });
   });
   app.use(metrics.router);

@@ -103,6 +103,16 @@ export interface NodeReplica {
   storedAt: string | null;
 }
 
+/** An ingest instance as the others see it in the registry of instances. */
+export interface InstanceRecord {
+  /** Its instance id (instance-id.ts), what files name as their `origin`. */
+  id: string;
+  /** Its DFR_PUBLIC_URL: where the others fetch the main copies it holds. */
+  url: string;
+  /** When it last announced itself, in ms since the epoch. */
+  lastSeenMs: number;
+}
+
 export interface FilePage {
   files: FileStatus[];
   /** The cursor of the next page, or null on the last. */
@@ -156,6 +166,13 @@ export interface MetadataStore {
    * more attempt for each (a command that could not be sent is rescheduled without counting).
    */
   schedule(node: string, schedules: readonly Schedule[], published: boolean): Promise<void>;
+  /**
+   * Records that ingest instance `id` is alive and reachable at `url` as of `nowMs` (a later
+   * announcement wins; an earlier one never moves `lastSeenMs` back).
+   */
+  announceInstance(id: string, url: string, nowMs: number): Promise<void>;
+  /** Every instance that ever announced itself on this database, by id. */
+  listInstances(): Promise<InstanceRecord[]>;
   /** Calls `listener` with the file's id after every change to what its status shows. */
   onChange(listener: (fileId: string) => void): () => void;
 

@@ -1,13 +1,13 @@
-import type { BlobStore } from '../../../../shared/src/fs/blob-store.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
+import type { MainCopies } from '../main-copies/main-copies.ts';
 import type { CommandPublisher } from '../replication/command-publisher.ts';
 import { CLAIM_LEASE_MS } from '../replication/outbox-policy.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 
 export interface DeleteFileDeps {
   metadata: MetadataStore;
-  blobs: BlobStore;
+  mainCopies: MainCopies;
   publisher: CommandPublisher;
   background: BackgroundWork;
   logger: Logger;
@@ -15,15 +15,16 @@ export interface DeleteFileDeps {
 
 /**
  * Deletes a file for every front end: gone from the metadata (durably) and the data directory
- * at once, and from every node through DeleteFile commands, which the outbox re-sends until each
- * node confirms. False when there is no such file.
+ * at once (the main copy's instance's, when another holds it: see MainCopies.remove), and from
+ * every node through DeleteFile commands, which the outbox re-sends until each node confirms.
+ * False when there is no such file.
  */
 export async function deleteFile(deps: DeleteFileDeps, id: string): Promise<boolean> {
   const file = await deps.metadata.getFile(id);
   if (!file) return false;
   const nodes = await deps.metadata.markDeleting(id, Date.now() + CLAIM_LEASE_MS);
   if (!nodes) return false;
-  await deps.blobs.remove(id);
+  await deps.mainCopies.remove(file);
   deps.logger.info({ fileId: id }, 'file deleted');
   const commands = nodes.map((node) => ({
     kind: 'delete' as const,

@@ -3,6 +3,7 @@ import type { BlobStore } from '../../../../../shared/src/fs/blob-store.ts';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
 import type { FileStatuses } from '../../cluster/file-statuses.ts';
+import type { InstanceDirectory } from '../../cluster/instance-directory.ts';
 import type { Maintenance } from '../../cluster/maintenance.ts';
 import type { Membership } from '../../cluster/membership.ts';
 import type { NodeAdmin } from '../../cluster/node-admin.ts';
@@ -28,6 +29,10 @@ export interface IngestContext {
   nodeAdmin: NodeAdmin;
   /** What an operator can start: the cluster report, a repair, a scrub of the main copies. */
   maintenance: Maintenance;
+  /** The ingest instances sharing the database (this one alone on SQLite). */
+  instances: InstanceDirectory;
+  /** False while the metadata database cannot be reached (/readyz). */
+  metadataReachable: () => boolean;
   broker: Broker;
   background: BackgroundWork;
   logger: Logger;

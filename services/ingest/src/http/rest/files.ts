@@ -37,3 +37,10 @@ export function deleteFile(ctx: IngestContext): RequestHandler {
     res.status(204).end();
   };
 }
+
+/** `GET /instances`: the ingest instances sharing the metadata, as this one last read them. */
+export function listInstances(ctx: IngestContext): RequestHandler {
+  return (_req, res) => {
+    res.json(ctx.instances.list());
+  };
+}

@@ -98,6 +98,15 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'the ingest instances',
+    up(db) {
+      db.exec(
+        'CREATE TABLE instances (id TEXT PRIMARY KEY, url TEXT NOT NULL, last_seen_ms INTEGER NOT NULL)',
+      );
+    },
+  },
 ];
 
 /**

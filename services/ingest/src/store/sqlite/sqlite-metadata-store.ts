@@ -5,6 +5,7 @@ import type {
   DueCommand,
   FilePage,
   FileStatus,
+  InstanceRecord,
   MetadataStore,
   NewFile,
   NodeReplica,
@@ -147,6 +148,12 @@ export class SqliteMetadataStore implements MetadataStore {
       replicasOn: this.db.prepare<{ node: string; fromId: string; untilId: string | null }, NodeReplica>(
         `SELECT file_id AS fileId, state, sha256, stored_at AS storedAt FROM replicas
          WHERE node = @node AND file_id >= @fromId AND (@untilId IS NULL OR file_id < @untilId) ORDER BY file_id`,
+      ),
+      announce: this.db.prepare(
+        'INSERT INTO instances (id, url, last_seen_ms) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET url = excluded.url, last_seen_ms = max(last_seen_ms, excluded.last_seen_ms)',
+      ),
+      instances: this.db.prepare<[], { id: string; url: string; last_seen_ms: number }>(
+        'SELECT id, url, last_seen_ms FROM instances ORDER BY id',
       ),
     };
   }
@@ -321,6 +328,16 @@ export class SqliteMetadataStore implements MetadataStore {
 
   async replicasOn(node: string, fromId: string, untilId: string | null): Promise<NodeReplica[]> {
     return this.statements.replicasOn.all({ node, fromId, untilId });
+  }
+
+  async announceInstance(id: string, url: string, nowMs: number): Promise<void> {
+    this.statements.announce.run(id, url, nowMs);
+  }
+
+  async listInstances(): Promise<InstanceRecord[]> {
+    return this.statements.instances
+      .all()
+      .map((row) => ({ id: row.id, url: row.url, lastSeenMs: row.last_seen_ms }));
   }
 
   onChange(listener: (fileId: string) => void): () => void {
