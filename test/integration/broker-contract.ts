@@ -118,6 +118,31 @@ export function brokerContract(name: string, makeBroker: BrokerFactory): void {
       expect(node2[0]?.messageId).toEqual(expect.any(String));
     });
 
+    it('inspectQueue counts the messages waiting and the consumers, and knows no unknown queue', async () => {
+      const queue = names.nodeQueue('node1');
+      expect(await broker.inspectQueue(queue)).toEqual({ messages: 0, consumers: 0 });
+      for (let i = 0; i < 3; i++)
+        await broker.publish(names.replicateExchange, 'node1', Buffer.from(`m${i}`));
+      // RabbitMQ counts a quorum queue's messages a moment after the confirms.
+      await waitFor(
+        async () => (await broker.inspectQueue(queue))?.messages === 3,
+        WAIT_MS,
+        'three messages counted',
+      );
+      await record(queue);
+      await waitFor(
+        async () => {
+          const stats = await broker.inspectQueue(queue);
+          return stats?.messages === 0 && stats.consumers === 1;
+        },
+        WAIT_MS,
+        'the queue drained by one consumer',
+      );
+      expect(await broker.inspectQueue(`${prefix}.no-such-queue`)).toBeUndefined();
+      // The broker still works after asking about a queue that is not there.
+      await broker.publish(names.replicateExchange, 'node2', Buffer.from('still'));
+    });
+
     it('publish to a routing key with no bound queue rejects with UNROUTABLE', async () => {
       await expectBrokerError(publish('node9', 'lost'), 'UNROUTABLE');
       await publish('node1', 'kept');

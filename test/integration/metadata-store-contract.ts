@@ -87,7 +87,7 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       const f = file();
       await add(f);
       expect(await store.recordStored([stored(f, 'node1')])).toEqual(['stored']);
-      expect(await store.recordStored([stored(f, 'node1')])).toEqual(['stored']);
+      expect(await store.recordStored([stored(f, 'node1')])).toEqual(['unchanged']);
       expect(await store.recordStored([stored(f, 'node2', 'b'.repeat(64))])).toEqual(['mismatch']);
       expect(await store.recordStored([stored(f, 'node9')])).toEqual(['ignored']);
       expect(await store.recordStored([{ ...stored(f, 'node3'), size: 11 }])).toEqual(['mismatch']);
@@ -123,7 +123,7 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       const wrong = stored(f, 'node1', 'b'.repeat(64));
       expect(await store.recordStored([wrong, stored(f, 'node1')])).toEqual(['mismatch', 'stored']);
       expect((await store.getFile(f.id))?.nodes[0]?.state).toBe('stored');
-      expect(await store.recordStored([stored(f, 'node1'), wrong])).toEqual(['stored', 'mismatch']);
+      expect(await store.recordStored([stored(f, 'node1'), wrong])).toEqual(['unchanged', 'mismatch']);
       const status = await store.getFile(f.id);
       expect(status?.nodes[0]?.state).toBe('pending');
       expect(status?.nodes[0]?.reason).toMatch(/SHA-256/);
@@ -213,9 +213,9 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
       expect(due.map((c) => [c.kind, c.node, c.state]).sort()).toEqual(
         NODES.map((n) => ['delete', n, 'deleting']),
       );
-      for (const node of NODES) await store.recordDeleted(f.id, node);
+      for (const node of NODES) expect(await store.recordDeleted(f.id, node)).toBe(true);
       expect(await claim(10 * LEASE_MS)).toEqual([]);
-      await store.recordDeleted(f.id, 'node1');
+      expect(await store.recordDeleted(f.id, 'node1')).toBe(false);
       expect(await store.markDeleting(randomUUID(), 0)).toBeUndefined();
     });
 
@@ -243,6 +243,20 @@ export function metadataStoreContract(name: string, open: MetadataFactory, optio
         expect(listed).toEqual(await store.getFile(listed.id));
       }
       expect((await store.listFiles(7)).next).toBeNull();
+    });
+
+    it('tells a file reaching its target for the first time from one healed after it was degraded', async () => {
+      const f = file();
+      await add(f);
+      expect(await store.markDegraded(f.id)).toBe(false);
+      expect(await store.markCompleted(f.id)).toBe('completed');
+      expect(await store.markCompleted(f.id)).toBeUndefined();
+      expect(await store.markDegraded(f.id)).toBe(true);
+      expect(await store.markDegraded(f.id)).toBe(false);
+      const other = await fixture.openAnother();
+      const [a, b] = await Promise.all([store.markCompleted(f.id), other.markCompleted(f.id)]);
+      expect([a, b].filter(Boolean)).toEqual(['healed']);
+      expect(await store.markCompleted(randomUUID())).toBeUndefined();
     });
 
     it('keeps what was committed across a reopen', async () => {

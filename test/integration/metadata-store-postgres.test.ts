@@ -1,9 +1,11 @@
 import pino from 'pino';
 import type { MetadataStore } from '../../services/ingest/src/store/metadata-store.ts';
 import { PgDatabase } from '../../services/ingest/src/store/postgres/pg-database.ts';
+import { PostgresEventStore } from '../../services/ingest/src/store/postgres/postgres-event-store.ts';
 import { PostgresMembershipStore } from '../../services/ingest/src/store/postgres/postgres-membership-store.ts';
 import { PostgresMetadataStore } from '../../services/ingest/src/store/postgres/postgres-metadata-store.ts';
 import { createTestDatabase, describeWithPostgres, resolvePostgresUrl } from '../support/postgres.ts';
+import { eventStoreContract } from './event-store-contract.ts';
 import { membershipStoreContract } from './membership-store-contract.ts';
 import { healingContract, type MetadataFactory, metadataStoreContract } from './metadata-store-contract.ts';
 
@@ -53,6 +55,24 @@ describeWithPostgres('PostgreSQL metadata store', adminUrl, (url) => {
       openAnother: async () => PostgresMembershipStore.open(await pool()),
       async cleanup() {
         await metadata.close();
+        for (const db of pools) await db.close();
+        await database.drop();
+      },
+    };
+  });
+
+  eventStoreContract('PostgreSQL', async () => {
+    const database = await createTestDatabase(url);
+    const pools: PgDatabase[] = [];
+    const open = async () => {
+      const db = await PgDatabase.open({ url: database.url, logger, maxConnections: 3 });
+      pools.push(db);
+      return PostgresEventStore.open(db);
+    };
+    return {
+      events: await open(),
+      openAnother: open,
+      async cleanup() {
         for (const db of pools) await db.close();
         await database.drop();
       },

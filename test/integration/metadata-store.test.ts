@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { MetadataStore } from '../../services/ingest/src/store/metadata-store.ts';
 import { openSqliteDatabase } from '../../services/ingest/src/store/sqlite/sqlite-database.ts';
+import { SqliteEventStore } from '../../services/ingest/src/store/sqlite/sqlite-event-store.ts';
 import { SqliteMembershipStore } from '../../services/ingest/src/store/sqlite/sqlite-membership-store.ts';
 import { SqliteMetadataStore } from '../../services/ingest/src/store/sqlite/sqlite-metadata-store.ts';
+import { eventStoreContract } from './event-store-contract.ts';
 import { membershipStoreContract } from './membership-store-contract.ts';
 import { healingContract, type MetadataFactory, metadataStoreContract } from './metadata-store-contract.ts';
 
@@ -42,6 +44,24 @@ membershipStoreContract('SQLite', async () => {
       const db = openSqliteDatabase(path);
       databases.push(db);
       return new SqliteMembershipStore(db);
+    },
+    async cleanup() {
+      for (const db of databases) db.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+eventStoreContract('SQLite', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'dfr-events-'));
+  const path = join(dir, 'metadata.db');
+  const databases = [openSqliteDatabase(path)];
+  return {
+    events: new SqliteEventStore(databases[0] as ReturnType<typeof openSqliteDatabase>),
+    async openAnother() {
+      const db = openSqliteDatabase(path);
+      databases.push(db);
+      return new SqliteEventStore(db);
     },
     async cleanup() {
       for (const db of databases) db.close();

@@ -69,7 +69,7 @@ const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.stri
 export class ApiClient {
   constructor(
     readonly server: string,
-    private readonly token: string | undefined,
+    readonly token: string | undefined,
   ) {}
 
   /** Streams a file with `PUT /files/<name>`; memory does not grow with its size. */

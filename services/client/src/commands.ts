@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HashingStream } from '../../../shared/src/fs/hashing-stream.ts';
 import { type ApiClient, CliError, type FileStatus } from './api-client.ts';
+import { followEvents, type StreamEvent } from './event-stream.ts';
 
 export type Print = (line: string) => void;
 
@@ -45,7 +46,44 @@ function failedNodes(status: FileStatus): string {
   return failed.length > 0 ? `failed on ${failed.join(', ')}` : 'timed out';
 }
 
-export async function status(api: ApiClient, print: Print, id: string): Promise<void> {
+/** One event as a line: time, type, node, and what else it says that matters. */
+export function eventLine(event: StreamEvent): string {
+  const { type, at, node, fileId, reason, replicas, target, name } = event.data as Record<
+    string,
+    string | number
+  >;
+  const detail = [
+    node,
+    name,
+    replicas !== undefined && target !== undefined ? `${replicas}/${target}` : undefined,
+    reason,
+  ].filter((part) => part !== undefined);
+  const subject = event.type === 'status' ? (event.data.status as string) : fileId;
+  return [
+    String(at ?? new Date().toISOString()),
+    String(type ?? event.type).padEnd(16),
+    subject ?? '',
+    ...detail,
+  ]
+    .join(' ')
+    .trimEnd();
+}
+
+/**
+ * `dfr status <id> [--watch]`: the file's status; with --watch, its live events (the SSE stream)
+ * until it is whole, then the status again.
+ */
+export async function status(
+  api: ApiClient,
+  print: Print,
+  id: string,
+  options: { watch?: boolean } = {},
+): Promise<void> {
+  if (options.watch) {
+    await followEvents(`${api.server}/files/${encodeURIComponent(id)}/events`, api.token, (event) =>
+      print(eventLine(event)),
+    );
+  }
   const file = await api.status(id);
   print(file.status);
   print(`${file.name}  ${file.size} bytes  sha256 ${file.sha256}`);
@@ -110,4 +148,9 @@ export async function list(api: ApiClient, print: Print, limit: number): Promise
 export async function remove(api: ApiClient, print: Print, id: string): Promise<void> {
   await api.remove(id);
   print(`Deleted ${id}`);
+}
+
+/** `dfr events`: the cluster's events as they happen, one line each, until interrupted. */
+export async function events(api: ApiClient, print: Print): Promise<void> {
+  await followEvents(`${api.server}/events`, api.token, (event) => print(eventLine(event)));
 }

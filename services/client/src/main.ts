@@ -5,7 +5,8 @@ import * as commands from './commands.ts';
 
 const USAGE = `usage: dfr <command> [options]
   upload <path...> [--wait N] [--timeout MS]   upload files, wait for N replicas (default: all)
-  status <id>                                   replication status of a file
+  status <id> [--watch]                         replication status of a file (--watch: follow it live)
+  events                                        the cluster's live events
   download <id> [-o PATH] [--from NODE]         download and verify a file
   ls [--limit N]                                list files, newest first
   nodes                                         nodes: state, zone, free space, files, drain progress
@@ -27,6 +28,7 @@ async function main(argv: string[]): Promise<void> {
       from: { type: 'string' },
       limit: { type: 'string' },
       cancel: { type: 'boolean' },
+      watch: { type: 'boolean' },
       repair: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -54,7 +56,9 @@ async function main(argv: string[]): Promise<void> {
         timeoutMs: optionalInt(values.timeout, '--timeout') ?? 120_000,
       });
     case 'status':
-      return commands.status(api, print, one('id'));
+      return commands.status(api, print, one('id'), { watch: values.watch ?? false });
+    case 'events':
+      return commands.events(api, print);
     case 'download':
       return commands.download(api, print, one('id'), { output: values.output, from: values.from });
     case 'ls':

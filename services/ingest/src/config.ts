@@ -38,6 +38,8 @@ export const IngestEnv = z.object({
   DFR_NODE_SUSPECT_AFTER_MS: env.positiveInt(15_000),
   DFR_NODE_DOWN_AFTER_MS: env.positiveInt(600_000),
   DFR_SCRUB_INTERVAL_MS: env.nonNegativeInt(86_400_000),
+  DFR_EVENTS_KEEP: env.positiveInt(100_000),
+  DFR_EVENTS_MAX_QUEUED_BYTES: env.positiveInt(1024 * 1024),
   DFR_LINGER_TIME_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.timeMs),
   DFR_LINGER_IDLE_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.idleMs),
   DFR_LINGER_MAX_BYTES: env.positiveInt(DEFAULT_LINGER_BUDGET.maxBytes),
@@ -64,6 +66,10 @@ export interface IngestConfig {
   nodeDownAfterMs: number;
   /** Re-hash the main copies this often; 0: on demand only. */
   scrubIntervalMs: number;
+  /** Events the log keeps (the newest); SSE resumes and file histories reach back this far. */
+  eventsKeep?: number;
+  /** An event stream whose reader falls this far behind (bytes queued) is closed. */
+  eventsMaxQueuedBytes?: number;
   /** How workers reach this service; derived from the bound port when unset. */
   publicUrl: string | undefined;
   maxUploadBytes: number;
@@ -109,6 +115,8 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     nodeSuspectAfterMs: Math.min(e.DFR_NODE_SUSPECT_AFTER_MS, e.DFR_NODE_DOWN_AFTER_MS),
     nodeDownAfterMs: e.DFR_NODE_DOWN_AFTER_MS,
     scrubIntervalMs: e.DFR_SCRUB_INTERVAL_MS,
+    eventsKeep: e.DFR_EVENTS_KEEP,
+    eventsMaxQueuedBytes: e.DFR_EVENTS_MAX_QUEUED_BYTES,
     publicUrl: e.DFR_PUBLIC_URL,
     maxUploadBytes: e.DFR_MAX_UPLOAD_BYTES,
     apiToken: e.DFR_API_TOKEN,

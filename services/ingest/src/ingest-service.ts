@@ -6,6 +6,7 @@ import { replicationTopology, topologyNames } from '../../../shared/src/broker/t
 import { BlobStore } from '../../../shared/src/fs/blob-store.ts';
 import { closeServer } from '../../../shared/src/http/close-server.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
+import { createMetrics } from '../../../shared/src/http/metrics.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
 import { FileStatuses } from './cluster/file-statuses.ts';
@@ -16,11 +17,15 @@ import { Membership } from './cluster/membership.ts';
 import { NodeAdmin } from './cluster/node-admin.ts';
 import { Placer } from './cluster/placer.ts';
 import type { IngestConfig } from './config.ts';
+import { EventFeed } from './events/event-feed.ts';
+import { EventLog } from './events/event-log.ts';
+import { FileMilestones } from './events/file-milestones.ts';
 import { createIngestApp } from './http/app.ts';
 import { instanceIdOf } from './instance-id.ts';
 import { MainCopies } from './main-copies/main-copies.ts';
 import { MainCopyScrubber } from './main-copies/main-copy-scrubber.ts';
 import { sweepOrphanBlobs } from './main-copies/orphan-sweep.ts';
+import { registerIngestMetrics } from './metrics/ingest-metrics.ts';
 import { CommandPublisher } from './replication/command-publisher.ts';
 import { eventConsumer } from './replication/event-handlers.ts';
 import type { OutboxPolicy } from './replication/outbox-policy.ts';
@@ -79,9 +84,19 @@ export async function startIngest(
     downAfterMs: config.nodeDownAfterMs,
   });
   const statuses = new FileStatuses(metadata, membership);
+  const events = new EventLog(opened.events, logger, config.eventsKeep ?? 100_000);
+  const feed = new EventFeed(events, logger);
   const placer = new Placer(membership);
   const background = new BackgroundWork(logger);
   const names = topologyNames(config.amqpPrefix);
+  const metrics = createMetrics({ service: 'ingest' });
+  const { replicationSeconds } = registerIngestMetrics(metrics.registry, {
+    metadata,
+    membership,
+    broker,
+    names,
+  });
+  const milestones = new FileMilestones({ metadata, statuses, log: events, replicationSeconds });
   let publicUrl = config.publicUrl;
   const ownUrl = () => publicUrl ?? `http://127.0.0.1:${config.port}`;
   const instances = new InstanceDirectory({ metadata, selfId: instanceId, selfUrl: ownUrl, logger });
@@ -126,7 +141,18 @@ export async function startIngest(
     readMainCopy: async (id) => readFileSync(blobs.blobPath(id)),
   });
   const healer = new Healer(
-    { metadata, nodes, membership, placer, publisher, background, logger, holder: instanceId },
+    {
+      metadata,
+      nodes,
+      membership,
+      placer,
+      publisher,
+      background,
+      logger,
+      holder: instanceId,
+      events,
+      milestones,
+    },
     { ...DEFAULT_HEALER_OPTIONS, intervalMs: config.reconcileIntervalMs },
   );
   await broker.assertTopology(topologyFor(config.nodes));
@@ -138,6 +164,8 @@ export async function startIngest(
       publisher,
       policy,
       logger,
+      log: events,
+      milestones,
       onNodeHeard: () => {
         membership.invalidate();
         healer.markDirty();
@@ -160,6 +188,7 @@ export async function startIngest(
     placer,
     defaultReplicas: config.replicas,
     onUnderPlaced: () => healer.markDirty(),
+    events,
     maxUploadBytes: config.maxUploadBytes,
     smallMaxBytes: config.inlineMaxBytes,
   });
@@ -197,6 +226,9 @@ export async function startIngest(
       scrubber,
       instanceId,
     }),
+    events,
+    feed,
+    metrics,
     broker,
     background,
     logger,
@@ -207,6 +239,7 @@ export async function startIngest(
   await instances.start();
   reconciler.start();
   healer.start();
+  events.start();
   scrubber.start(config.scrubIntervalMs);
   // Commands left unpublished by a previous run go out now rather than after the first interval.
   background.run('the first reconciler pass', () => reconciler.runOnce());
@@ -225,6 +258,8 @@ export async function startIngest(
     reconciler,
     healer,
     async stop() {
+      // Live streams end first: they would otherwise hold the server open to its deadline.
+      feed.close();
       await closeServer(server, REQUEST_DRAIN_MS);
       clearInterval(sweeps);
       instances.stop();
@@ -236,6 +271,7 @@ export async function startIngest(
         );
       }
       await consumer.close({ drainTimeoutMs: 5_000 });
+      await events.stop();
       waits.close();
       await opened.close();
     },

@@ -2,7 +2,7 @@ import express, { type Express } from 'express';
 import { AppError } from '../../../shared/src/errors.ts';
 import type { BlobStore } from '../../../shared/src/fs/blob-store.ts';
 import { errorHandler, notFound } from '../../../shared/src/http/error-handler.ts';
-import { createMetrics } from '../../../shared/src/http/metrics.ts';
+import { createMetrics, type ServiceMetrics } from '../../../shared/src/http/metrics.ts';
 import { requireToken } from '../../../shared/src/http/require-token.ts';
 import { sendBlob } from '../../../shared/src/http/send-blob.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
@@ -20,6 +20,8 @@ export interface WorkerAppDeps {
   isReady?: () => boolean;
   /** Called when a download finds a copy damaged: drop it and report it lost. */
   onDamaged?: (fileId: string) => void;
+  /** The worker's /metrics; a registry of its own when not given. */
+  metrics?: ServiceMetrics;
   /** One scrub pass on demand (`POST /admin/scrub`, guarded by the cluster token). */
   scrub?: () => Promise<ScrubReport>;
   /** Sends the store's inventory now (`POST /admin/inventory`, cluster token); resolves with its size. */
@@ -31,7 +33,7 @@ export function createWorkerApp(deps: WorkerAppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const metrics = createMetrics({ service: 'node-worker', node: deps.nodeId });
+  const metrics = deps.metrics ?? createMetrics({ service: 'node-worker', node: deps.nodeId });
   app.use(metrics.middleware);
 
   const downloadAuth = deps.access?.protectDownloads

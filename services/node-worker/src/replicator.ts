@@ -17,6 +17,7 @@ import {
   type ReplicateFiles,
 } from '../../../shared/src/messages/index.ts';
 import type { InlineReplica } from '../../../shared/src/messages/replicate-files.ts';
+import { failureReason, type WorkerMetrics } from './worker-metrics.ts';
 
 export interface ReplicatorDeps {
   nodeId: string;
@@ -29,6 +30,7 @@ export interface ReplicatorDeps {
   deliveryLimit: number;
   /** Backoff before a failed attempt is handed back (grows with the attempt number). */
   retryBaseDelayMs?: number;
+  metrics?: WorkerMetrics;
 }
 
 const SLOW_COPY_CHUNK_DELAY_MS = 50;
@@ -136,9 +138,13 @@ export class Replicator {
     );
     const failed: { fileId: string; reason: string }[] = [];
     for (const [i, outcome] of outcomes.entries()) {
-      if (outcome instanceof Error)
+      if (outcome instanceof Error) {
         failed.push({ fileId: missing[i]?.fileId ?? '', reason: errorMessage(outcome) });
-      else stored.push(outcome);
+        this.deps.metrics?.failed(failureReason(outcome, false));
+      } else {
+        stored.push(outcome);
+        this.deps.metrics?.copied(outcome.size);
+      }
     }
     return { stored, failed };
   }
@@ -171,6 +177,7 @@ export class Replicator {
     const started = Date.now();
     const record = await this.copy(command, earlierAttempts > 0);
     log.info({ size: record.size, ms: Date.now() - started }, 'replica stored');
+    this.deps.metrics?.copied(record.size);
     await this.reportStored(record);
   }
 
@@ -228,6 +235,8 @@ export class Replicator {
     log: Logger,
   ): Promise<Disposition> {
     const reason = errorMessage(err);
+    if (command.type !== 'DeleteFile')
+      this.deps.metrics?.failed(failureReason(err, err instanceof SourceGone));
     if (command.type === 'ReplicateFile' && (err instanceof SourceGone || this.isLastAttempt(delivery))) {
       log.error({ reason, attempts: delivery.deliveryCount + 1 }, 'giving up on this replica');
       try {

@@ -5,6 +5,7 @@ import { type ScrubReport, scrubStore } from '../../../shared/src/fs/scrub-store
 import type { Logger } from '../../../shared/src/logger.ts';
 import { encodeMessage } from '../../../shared/src/messages/index.ts';
 import type { BackgroundWork } from '../../../shared/src/process/background-work.ts';
+import type { WorkerMetrics } from './worker-metrics.ts';
 
 const LOST_REPORT_RETRY_MS = 30_000;
 
@@ -29,6 +30,7 @@ export class Scrubber {
       names: TopologyNames;
       logger: Logger;
       background: BackgroundWork;
+      metrics?: Pick<WorkerMetrics, 'scrubbed'>;
     },
   ) {}
 
@@ -71,6 +73,7 @@ export class Scrubber {
       },
       () => this.stopping,
     );
+    this.deps.metrics?.scrubbed(report);
     await this.reportLost();
     logger.info({ checked: report.checked, removed: report.removed.length }, 'scrub pass done');
     return report;

@@ -7,6 +7,7 @@ import { replicationTopology, topologyNames } from '../../../shared/src/broker/t
 import { BlobStore, STALE_TMP_MS } from '../../../shared/src/fs/blob-store.ts';
 import { closeServer } from '../../../shared/src/http/close-server.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
+import { createMetrics } from '../../../shared/src/http/metrics.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
 import { createWorkerApp } from './app.ts';
@@ -15,6 +16,7 @@ import { startHeartbeat } from './heartbeat.ts';
 import { Inventory } from './inventory.ts';
 import { Replicator } from './replicator.ts';
 import { Scrubber } from './scrubber.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
 
 /**
  * RabbitMQ reports a quorum queue's consumers in its statistics, refreshed every 5 s: a worker
@@ -56,13 +58,24 @@ export async function startWorker(
 
   let readyAtMs = Number.POSITIVE_INFINITY;
   const names = topologyNames(config.amqpPrefix);
-  const scrubber = new Scrubber({ nodeId: config.nodeId, store, broker, names, logger, background });
+  const metrics = createMetrics({ service: 'node-worker', node: config.nodeId });
+  const workerMetrics = new WorkerMetrics(metrics.registry);
+  const scrubber = new Scrubber({
+    nodeId: config.nodeId,
+    store,
+    broker,
+    names,
+    logger,
+    background,
+    metrics: workerMetrics,
+  });
   const inventory = new Inventory({ nodeId: config.nodeId, store, broker, names, background, logger });
   const server = await listen(
     createWorkerApp({
       nodeId: config.nodeId,
       store,
       logger,
+      metrics,
       access: config,
       scrub: () => scrubber.runOnce(),
       inventory: () => inventory.sendOnce(),
@@ -101,6 +114,7 @@ export async function startWorker(
     logger,
     clusterToken: config.clusterToken,
     deliveryLimit: config.deliveryLimit,
+    metrics: workerMetrics,
   });
   scrubber.start(config.scrubIntervalMs);
   const consumer = await broker.consume(names.nodeQueue(config.nodeId), replicator.handle, {

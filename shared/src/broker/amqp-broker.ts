@@ -9,6 +9,7 @@ import {
   type DeliveryHandler,
   type Disposition,
   type PublishOptions,
+  type QueueStats,
 } from './broker.ts';
 import type { QueueSpec, Topology } from './topology.ts';
 
@@ -115,6 +116,23 @@ export class AmqpBroker implements Broker {
         },
       );
     });
+  }
+
+  async inspectQueue(queue: string): Promise<QueueStats | undefined> {
+    const model = this.model;
+    if (!model || this.closing) return undefined;
+    // A passive declare of a missing queue closes its channel, so each look gets its own.
+    const channel = await model.createChannel().catch(() => undefined);
+    if (!channel) return undefined;
+    channel.on('error', () => undefined);
+    try {
+      const info = await channel.checkQueue(queue);
+      return { messages: info.messageCount, consumers: info.consumerCount };
+    } catch {
+      return undefined;
+    } finally {
+      await channel.close().catch(() => undefined);
+    }
   }
 
   async consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {

@@ -35,6 +35,12 @@ export interface PublishOptions {
   headers?: Record<string, string | number>;
 }
 
+/** What a queue holds, as `inspectQueue` reports it. */
+export interface QueueStats {
+  messages: number;
+  consumers: number;
+}
+
 /** A running consumer; closing it hands its unacknowledged deliveries back to the queue. */
 export interface Consumer {
   /**
@@ -58,6 +64,12 @@ export interface Broker {
    */
   publish(exchange: string, routingKey: string, body: Buffer, options?: PublishOptions): Promise<void>;
   consume(queue: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer>;
+  /**
+   * How many messages wait in a queue (ready, not handed to a consumer) and how many consumers
+   * it has; undefined when there is no such queue or the broker cannot be asked now. For metrics
+   * and dashboards: figures a moment old are fine.
+   */
+  inspectQueue(queue: string): Promise<QueueStats | undefined>;
   /** True while messages can be published and consumed. */
   isConnected(): boolean;
   close(): Promise<void>;

@@ -8,6 +8,7 @@ import {
   type DeliveryHandler,
   type Disposition,
   type PublishOptions,
+  type QueueStats,
 } from './broker.ts';
 import { type ExchangeSpec, type QueueSpec, type Topology, topicMatches } from './topology.ts';
 
@@ -103,6 +104,12 @@ export class MemoryBroker implements Broker {
       redelivered: false,
     });
     if (!routed) throw new BrokerError('UNROUTABLE', `no queue bound to ${exchange} for ${routingKey}`);
+  }
+
+  async inspectQueue(queueName: string): Promise<QueueStats | undefined> {
+    const queue = this.queues.get(queueName);
+    if (!queue || this.closed) return undefined;
+    return { messages: queue.ready.length, consumers: queue.consumers.filter((c) => !c.closed).length };
   }
 
   async consume(queueName: string, handler: DeliveryHandler, options: ConsumeOptions): Promise<Consumer> {

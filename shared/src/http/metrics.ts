@@ -2,12 +2,15 @@ import type { RequestHandler, Router } from 'express';
 import express from 'express';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 
-/** One registry per service instance (several live in one process in all-in-one mode). */
-export function createMetrics(labels: Record<string, string>): {
+/** A service's metrics: its registry, the HTTP middleware that counts requests, `GET /metrics`. */
+export interface ServiceMetrics {
   registry: Registry;
   middleware: RequestHandler;
   router: Router;
-} {
+}
+
+/** One registry per service instance (several live in one process in all-in-one mode). */
+export function createMetrics(labels: Record<string, string>): ServiceMetrics {
   const registry = new Registry();
   registry.setDefaultLabels(labels);
   collectDefaultMetrics({ register: registry });

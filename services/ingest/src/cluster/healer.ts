@@ -1,10 +1,12 @@
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
+import type { EventLog } from '../events/event-log.ts';
+import type { FileMilestones } from '../events/file-milestones.ts';
 import type { CommandPublisher } from '../replication/command-publisher.ts';
 import { CLAIM_LEASE_MS } from '../replication/outbox-policy.ts';
 import type { MembershipStore } from '../store/membership-store.ts';
 import type { DueCommand, MetadataStore, PlacementNeed } from '../store/metadata-store.ts';
-import type { Member, Membership, NodeState } from './membership.ts';
+import type { Member, Membership } from './membership.ts';
 import type { Placer } from './placer.ts';
 
 export interface HealerOptions {
@@ -33,8 +35,8 @@ export interface HealerDeps {
   logger: Logger;
   /** This ingest instance: the holder of the healer's lease while it runs. */
   holder: string;
-  /** Told of every node state change this healer records. */
-  onNodeState?: (node: Member, from: string | null, to: NodeState) => void;
+  events: EventLog;
+  milestones: FileMilestones;
 }
 
 export interface HealReport {
@@ -128,6 +130,7 @@ export class Healer {
       const needs = await metadata.underReplicated(down, this.options.batch);
       report.underReplicated = needs.length;
       for (const need of needs) {
+        await this.deps.milestones.afterLoss(need.file.id);
         const missing = need.target - need.live;
         const open = members.filter((m) => (healing.get(m.id) ?? 0) < this.options.copiesInFlightPerNode);
         const chosen = this.deps.placer.choose(open, missing, need.file.size, need.holders);
@@ -179,7 +182,11 @@ export class Healer {
         { node: member.id, from: member.state, to: member.derived },
         'node state changed',
       );
-      this.deps.onNodeState?.(member, member.state, member.derived);
+      await this.deps.events.record({
+        type: `node.${member.derived}`,
+        node: member.id,
+        data: { from: member.state },
+      });
       this.dirty = true;
     }
     this.deps.membership.invalidate();

@@ -1,5 +1,7 @@
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { NodeInventory } from '../../../../shared/src/messages/index.ts';
+import type { EventLog } from '../events/event-log.ts';
+import type { FileMilestones } from '../events/file-milestones.ts';
 import type { CommandPublisher } from '../replication/command-publisher.ts';
 import type { MetadataStore } from '../store/metadata-store.ts';
 
@@ -28,9 +30,15 @@ export interface InventoryOutcome {
  */
 export async function checkInventory(
   inventory: NodeInventory,
-  deps: { metadata: MetadataStore; publisher: CommandPublisher; logger: Logger },
+  deps: {
+    metadata: MetadataStore;
+    publisher: CommandPublisher;
+    logger: Logger;
+    events: EventLog;
+    milestones: FileMilestones;
+  },
 ): Promise<InventoryOutcome> {
-  const { metadata, publisher, logger } = deps;
+  const { metadata, publisher, logger, events, milestones } = deps;
   const { node } = inventory;
   const takenAtMs = Date.parse(inventory.takenAt);
   const held = new Map(inventory.files.map((entry) => [entry.fileId, entry]));
@@ -45,13 +53,26 @@ export async function checkInventory(
       const reason = !copy
         ? storedBeforeListing && 'missing from the node inventory'
         : copy.sha256 !== row.sha256 && 'the node inventory shows another SHA-256';
-      if (reason && (await metadata.recordLost(row.fileId, node, reason))) outcome.lost += 1;
+      if (reason && (await metadata.recordLost(row.fileId, node, reason))) {
+        outcome.lost += 1;
+        await events.record({ type: 'replica.lost', fileId: row.fileId, node, data: { reason } });
+        await milestones.afterLoss(row.fileId);
+      }
     } else if (copy && (row.state === 'pending' || row.state === 'failed')) {
       const storedAt = inventory.takenAt;
       const [result] = await metadata.recordStored([
         { fileId: row.fileId, node, sha256: copy.sha256, size: copy.size, storedAt },
       ]);
-      if (result === 'stored') outcome.found += 1;
+      if (result === 'stored') {
+        outcome.found += 1;
+        await events.record({
+          type: 'replica.stored',
+          fileId: row.fileId,
+          node,
+          data: { sha256: copy.sha256, size: copy.size, storedAt },
+        });
+        await milestones.afterStored(row.fileId);
+      }
     }
   }
   // What is left is held by the node without a row for it.

@@ -2,13 +2,13 @@ import express, { type Express } from 'express';
 import { AppError } from '../../../../shared/src/errors.ts';
 import { errorHandler, notFound } from '../../../../shared/src/http/error-handler.ts';
 import { expectContinue } from '../../../../shared/src/http/expect-continue.ts';
-import { createMetrics } from '../../../../shared/src/http/metrics.ts';
 import { requestDeadline } from '../../../../shared/src/http/request-deadline.ts';
 import { requireToken } from '../../../../shared/src/http/require-token.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config.ts';
 import { fsckRepair, fsckReport, scrubMainCopies } from './rest/admin.ts';
 import type { IngestContext } from './rest/context.ts';
 import { downloadFile, internalBlob, removeInternalBlob } from './rest/download.ts';
+import { clusterEvents, fileEvents, fileHistory } from './rest/events.ts';
 import { deleteFile, getStatus, listFiles, listInstances } from './rest/files.ts';
 import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './rest/multipart-upload.ts';
 import { cancelDrain, listNodes, removeNode, startDrain } from './rest/nodes.ts';
@@ -19,7 +19,7 @@ export function createIngestApp(ctx: IngestContext): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  const metrics = createMetrics({ service: 'ingest' });
+  const metrics = ctx.metrics;
   app.use(metrics.middleware);
 
   const apiAuth = requireToken(ctx.config.apiToken);
@@ -39,6 +39,9 @@ export function createIngestApp(ctx: IngestContext): Express {
   app.put('/files/:name', ...beforeBody(0), rawUpload(ctx));
   app.get('/files', readAuth, listFiles(ctx));
   app.get('/files/:id/status', readAuth, getStatus(ctx));
+  app.get('/files/:id/events', readAuth, fileEvents(ctx));
+  app.get('/files/:id/history', readAuth, fileHistory(ctx));
+  app.get('/events', readAuth, clusterEvents(ctx));
   app.get('/files/:id', readAuth, downloadFile(ctx));
   app.delete('/files/:id', apiAuth, deleteFile(ctx));
   app.get('/internal/blobs/:id', clusterAuth, internalBlob(ctx));

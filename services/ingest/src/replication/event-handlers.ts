@@ -2,6 +2,8 @@ import type { Delivery, Disposition } from '../../../../shared/src/broker/broker
 import type { Logger } from '../../../../shared/src/logger.ts';
 import { ClusterEvent, parseMessage } from '../../../../shared/src/messages/index.ts';
 import { checkInventory } from '../cluster/inventory-check.ts';
+import type { EventLog } from '../events/event-log.ts';
+import type { FileMilestones } from '../events/file-milestones.ts';
 import type { MembershipStore } from '../store/membership-store.ts';
 import type { MetadataStore, StoredOutcome, StoredReport } from '../store/metadata-store.ts';
 import type { CommandPublisher } from './command-publisher.ts';
@@ -13,6 +15,8 @@ export interface EventHandlerDeps {
   publisher: CommandPublisher;
   policy: OutboxPolicy;
   logger: Logger;
+  log: EventLog;
+  milestones: FileMilestones;
   /** Told when a heartbeat comes from a node this process had not heard from yet. */
   onNodeHeard: (node: string) => void;
 }
@@ -44,16 +48,30 @@ export function eventConsumer(deps: EventHandlerDeps): (delivery: Delivery) => P
 }
 
 function eventHandlers(deps: EventHandlerDeps): Handlers {
-  const { metadata, nodes, publisher, policy } = deps;
+  const { metadata, nodes, publisher, policy, log: events, milestones } = deps;
   const heard = new Set<string>();
 
   /** A copy counted or refused; one that no replica row wants must be dropped. */
   const afterStored = async (report: StoredReport, outcome: StoredOutcome, log: Logger) => {
+    const { fileId, node } = report;
+    if (outcome === 'stored') {
+      await events.record({
+        type: 'replica.stored',
+        fileId,
+        node,
+        data: { sha256: report.sha256, size: report.size, storedAt: report.storedAt },
+      });
+      await milestones.afterStored(fileId);
+    }
     if (outcome === 'mismatch') {
-      log.warn(
-        { fileId: report.fileId, node: report.node },
-        'node reported a different SHA-256; not counted',
-      );
+      log.warn({ fileId, node }, 'node reported a different SHA-256; not counted');
+      await events.record({
+        type: 'replica.lost',
+        fileId,
+        node,
+        data: { reason: 'reported SHA-256 differs' },
+      });
+      await milestones.afterLoss(fileId);
     }
     if (outcome !== 'ignored') return;
     // A copy finished after its file was deleted, or after its replica was placed elsewhere.
@@ -75,17 +93,22 @@ function eventHandlers(deps: EventHandlerDeps): Handlers {
       const { fileId, node, reason } = event;
       if (await metadata.recordFailed(fileId, node, reason, retryFailedAt(policy, Date.now()))) {
         log.warn({ fileId, node, reason }, 'replica failed');
+        await events.record({ type: 'replica.failed', fileId, node, data: { reason } });
       }
     },
     async ReplicaLost(event, log) {
       const { fileId, node, reason } = event;
       if (!(await metadata.recordLost(fileId, node, reason))) return;
       log.warn({ fileId, node, reason }, 'replica lost; sending it again');
+      await events.record({ type: 'replica.lost', fileId, node, data: { reason } });
+      await milestones.afterLoss(fileId);
       const file = await metadata.getFile(fileId);
       if (file) await publisher.publish([{ kind: 'replicate', file, node, state: 'pending', attempts: 0 }]);
     },
     async ReplicaDeleted(event) {
-      await metadata.recordDeleted(event.fileId, event.node);
+      if (await metadata.recordDeleted(event.fileId, event.node)) {
+        await events.record({ type: 'replica.deleted', fileId: event.fileId, node: event.node });
+      }
     },
     async NodeHeartbeat(event) {
       await nodes.recordHeartbeat({
@@ -103,7 +126,7 @@ function eventHandlers(deps: EventHandlerDeps): Handlers {
       }
     },
     async NodeInventory(event, log) {
-      await checkInventory(event, { metadata, publisher, logger: log });
+      await checkInventory(event, { metadata, publisher, logger: log, events, milestones });
     },
   };
 }

@@ -78,8 +78,14 @@ export interface Schedule {
   dueAtMs: number;
 }
 
-/** Outcome of a stored report: counted, refused for a wrong hash, or about nothing we track. */
-export type StoredOutcome = 'stored' | 'mismatch' | 'ignored';
+/**
+ * Outcome of a stored report: newly counted, a repeat of a copy already counted (`unchanged`),
+ * refused for a wrong hash, or about nothing we track.
+ */
+export type StoredOutcome = 'stored' | 'unchanged' | 'mismatch' | 'ignored';
+
+/** A file reaching its target: for the first time, or again after it was degraded. */
+export type Completion = 'completed' | 'healed';
 
 /** A file with fewer live replicas than it wants. */
 export interface PlacementNeed {
@@ -111,6 +117,20 @@ export interface InstanceRecord {
   url: string;
   /** When it last announced itself, in ms since the epoch. */
   lastSeenMs: number;
+}
+
+/** The metadata's figures for /metrics. */
+export interface MetadataStats {
+  /** Files not deleted. */
+  files: number;
+  /** Replica rows by state (pending, stored, failed, deleting). */
+  replicas: Record<string, number>;
+  /** Files with fewer verified, live copies than their target (copies on excluded nodes not counted). */
+  underReplicated: number;
+  /** When the file of the oldest pending replica was created; null when none is pending. */
+  oldestPendingSince: string | null;
+  /** Commands due now. */
+  due: number;
 }
 
 export interface FilePage {
@@ -148,8 +168,18 @@ export interface MetadataStore {
   recordFailed(fileId: string, node: string, reason: string, retryAtMs: number): Promise<boolean>;
   /** A node lost its copy: the replica is owed again (pending, due at once). False if untracked. */
   recordLost(fileId: string, node: string, reason: string): Promise<boolean>;
-  /** A node dropped its copy: forget the replica, and the file once no copy is left to delete. */
-  recordDeleted(fileId: string, node: string): Promise<void>;
+  /**
+   * A node dropped its copy: forget the replica, and the file once no copy is left to delete.
+   * False when no delete was owed there.
+   */
+  recordDeleted(fileId: string, node: string): Promise<boolean>;
+  /**
+   * Marks a file as having reached its target; says whether that is news (the first time, or
+   * again after `markDegraded`), atomically, so of several instances only one hears it.
+   */
+  markCompleted(fileId: string): Promise<Completion | undefined>;
+  /** Marks a completed file as below its target again; false when it already was, or never completed. */
+  markDegraded(fileId: string): Promise<boolean>;
   /**
    * Marks a file deleted, durably, and its replicas `deleting` with their deletes due at
    * `commandsDueAtMs`; returns the nodes that must drop their copies, or undefined if unknown.
@@ -173,6 +203,8 @@ export interface MetadataStore {
   announceInstance(id: string, url: string, nowMs: number): Promise<void>;
   /** Every instance that ever announced itself on this database, by id. */
   listInstances(): Promise<InstanceRecord[]>;
+  /** The figures of /metrics at `nowMs`, copies on `excluded` (down) nodes not counted. */
+  stats(nowMs: number, excluded: readonly string[]): Promise<MetadataStats>;
   /** Calls `listener` with the file's id after every change to what its status shows. */
   onChange(listener: (fileId: string) => void): () => void;
 

@@ -1,11 +1,14 @@
 import { join } from 'node:path';
 import type { Logger } from '../../../../shared/src/logger.ts';
+import type { EventStore } from './event-store.ts';
 import type { MembershipStore } from './membership-store.ts';
 import type { MetadataStore } from './metadata-store.ts';
 import { PgDatabase } from './postgres/pg-database.ts';
+import { PostgresEventStore } from './postgres/postgres-event-store.ts';
 import { PostgresMembershipStore } from './postgres/postgres-membership-store.ts';
 import { PostgresMetadataStore } from './postgres/postgres-metadata-store.ts';
 import { openSqliteDatabase } from './sqlite/sqlite-database.ts';
+import { SqliteEventStore } from './sqlite/sqlite-event-store.ts';
 import { SqliteMembershipStore } from './sqlite/sqlite-membership-store.ts';
 import { SqliteMetadataStore } from './sqlite/sqlite-metadata-store.ts';
 
@@ -14,6 +17,8 @@ export interface OpenedMetadata {
   store: MetadataStore;
   /** The nodes, on the same database. */
   nodes: MembershipStore;
+  /** The event log, on the same database. */
+  events: EventStore;
   /** Which engine: `sqlite` (embedded, one instance) or `postgres` (shared by instances). */
   engine: 'sqlite' | 'postgres';
   /** False while the database cannot be reached (/readyz); SQLite always can. */
@@ -39,6 +44,7 @@ export async function openMetadataStore(location: MetadataLocation): Promise<Ope
     return {
       store,
       nodes: new SqliteMembershipStore(database),
+      events: new SqliteEventStore(database),
       engine: 'sqlite',
       isReachable: () => true,
       postgres: undefined,
@@ -58,6 +64,7 @@ export async function openMetadataStore(location: MetadataLocation): Promise<Ope
     return {
       store,
       nodes: await PostgresMembershipStore.open(postgres),
+      events: await PostgresEventStore.open(postgres),
       engine: 'postgres',
       isReachable: () => postgres.isReachable(),
       postgres,

@@ -1,5 +1,6 @@
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
+import type { EventLog } from '../events/event-log.ts';
 import type { MainCopies } from '../main-copies/main-copies.ts';
 import type { CommandPublisher } from '../replication/command-publisher.ts';
 import { CLAIM_LEASE_MS } from '../replication/outbox-policy.ts';
@@ -11,6 +12,7 @@ export interface DeleteFileDeps {
   publisher: CommandPublisher;
   background: BackgroundWork;
   logger: Logger;
+  events: EventLog;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function deleteFile(deps: DeleteFileDeps, id: string): Promise<bool
   if (!nodes) return false;
   await deps.mainCopies.remove(file);
   deps.logger.info({ fileId: id }, 'file deleted');
+  await deps.events.record({ type: 'file.deleted', fileId: id, data: { nodes } });
   const commands = nodes.map((node) => ({
     kind: 'delete' as const,
     file,

@@ -6,6 +6,7 @@ import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
 import type { FileStatuses } from '../cluster/file-statuses.ts';
 import type { Placer } from '../cluster/placer.ts';
+import type { EventLog } from '../events/event-log.ts';
 import type { CommandPublisher } from '../replication/command-publisher.ts';
 import { CLAIM_LEASE_MS } from '../replication/outbox-policy.ts';
 import type { ReplicaWaits } from '../replication/replica-waits.ts';
@@ -46,6 +47,7 @@ export interface UploadServiceDeps {
   defaultReplicas: number;
   /** Told when a file got fewer nodes than replicas wanted, so the rest is placed when nodes appear. */
   onUnderPlaced: () => void;
+  events: EventLog;
   maxUploadBytes: number;
   /** Bodies declared this small are read into memory and stored in groups. */
   smallMaxBytes: number;
@@ -110,6 +112,11 @@ export class UploadService {
     }
     if (nodes.length < target) this.deps.onUnderPlaced();
     this.deps.logger.info({ fileId: file.id, size: file.size }, 'file stored');
+    void this.deps.events.record({
+      type: 'file.received',
+      fileId: file.id,
+      data: { name: file.name, size: file.size, sha256: file.sha256, target, nodes },
+    });
     const commands = nodes.map((node) => ({
       kind: 'replicate' as const,
       file,

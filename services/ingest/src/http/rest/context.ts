@@ -1,5 +1,6 @@
 import type { Broker } from '../../../../../shared/src/broker/broker.ts';
 import type { BlobStore } from '../../../../../shared/src/fs/blob-store.ts';
+import type { ServiceMetrics } from '../../../../../shared/src/http/metrics.ts';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
 import type { FileStatuses } from '../../cluster/file-statuses.ts';
@@ -8,6 +9,8 @@ import type { Maintenance } from '../../cluster/maintenance.ts';
 import type { Membership } from '../../cluster/membership.ts';
 import type { NodeAdmin } from '../../cluster/node-admin.ts';
 import type { IngestConfig } from '../../config.ts';
+import type { EventFeed } from '../../events/event-feed.ts';
+import type { EventLog } from '../../events/event-log.ts';
 import type { MainCopies } from '../../main-copies/main-copies.ts';
 import type { CommandPublisher } from '../../replication/command-publisher.ts';
 import type { MembershipStore } from '../../store/membership-store.ts';
@@ -33,6 +36,11 @@ export interface IngestContext {
   instances: InstanceDirectory;
   /** False while the metadata database cannot be reached (/readyz). */
   metadataReachable: () => boolean;
+  /** The cluster's event log (history, SSE replays) and its live tail. */
+  events: EventLog;
+  feed: EventFeed;
+  /** This process's /metrics: the HTTP counters and what the services register. */
+  metrics: ServiceMetrics;
   broker: Broker;
   background: BackgroundWork;
   logger: Logger;

@@ -75,4 +75,24 @@ export const PG_METADATA_MIGRATIONS: readonly PgMigration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    name: 'the event log; files marked completed and degraded',
+    async up(client) {
+      await client.query(`
+        CREATE TABLE events (
+          id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+          type text NOT NULL,
+          file_id text,
+          node text,
+          at timestamptz NOT NULL,
+          data jsonb
+        );
+        CREATE INDEX events_file ON events (file_id, id) WHERE file_id IS NOT NULL;
+        ALTER TABLE files ADD COLUMN completed boolean NOT NULL DEFAULT false;
+        ALTER TABLE files ADD COLUMN degraded boolean NOT NULL DEFAULT false;
+        UPDATE files SET completed = true WHERE (SELECT count(*) FROM replicas r WHERE r.file_id = files.id AND r.state = 'stored' AND r.sha256 = files.sha256) >= target;
+      `);
+    },
+  },
 ];

@@ -1,9 +1,11 @@
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type {
+  Completion,
   DueCommand,
   FilePage,
   FileStatus,
   InstanceRecord,
+  MetadataStats,
   MetadataStore,
   NewFile,
   NodeReplica,
@@ -163,20 +165,42 @@ export class PostgresMetadataStore implements MetadataStore {
     );
   }
 
-  async recordDeleted(fileId: string, node: string): Promise<void> {
-    await this.db.transaction(
+  async recordDeleted(fileId: string, node: string): Promise<boolean> {
+    return this.db.transaction(
       async (client) => {
-        await client.query("DELETE FROM replicas WHERE file_id = $1 AND node = $2 AND state = 'deleting'", [
-          fileId,
-          node,
-        ]);
+        const deleted = await client.query(
+          "DELETE FROM replicas WHERE file_id = $1 AND node = $2 AND state = 'deleting'",
+          [fileId, node],
+        );
         await client.query(
           'DELETE FROM files f WHERE f.id = $1 AND f.deleted_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.file_id = f.id)',
           [fileId],
         );
+        return (deleted.rowCount ?? 0) > 0;
       },
       { durable: false },
     );
+  }
+
+  async markCompleted(fileId: string): Promise<Completion | undefined> {
+    const { rows } = await this.db.query<{ completed: boolean; degraded: boolean }>(
+      `WITH before AS (SELECT id, completed, degraded FROM files WHERE id = $1 AND deleted_at IS NULL FOR UPDATE)
+       UPDATE files f SET completed = true, degraded = false FROM before
+       WHERE f.id = before.id AND (NOT before.completed OR before.degraded)
+       RETURNING before.completed, before.degraded`,
+      [fileId],
+    );
+    const before = rows[0];
+    if (!before) return undefined;
+    return before.completed ? 'healed' : 'completed';
+  }
+
+  async markDegraded(fileId: string): Promise<boolean> {
+    const result = await this.db.query(
+      'UPDATE files SET degraded = true WHERE id = $1 AND completed AND NOT degraded AND deleted_at IS NULL',
+      [fileId],
+    );
+    return (result.rowCount ?? 0) > 0;
   }
 
   async markDeleting(id: string, commandsDueAtMs: number): Promise<string[] | undefined> {
@@ -349,6 +373,35 @@ export class PostgresMetadataStore implements MetadataStore {
 
   replicasOn(node: string, fromId: string, untilId: string | null): Promise<NodeReplica[]> {
     return healing.replicasOn(this.db, node, fromId, untilId);
+  }
+
+  async stats(nowMs: number, excluded: readonly string[]): Promise<MetadataStats> {
+    const [files, states, short, pending, due] = await Promise.all([
+      this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM files WHERE deleted_at IS NULL'),
+      this.db.query<{ state: string; n: number }>(
+        'SELECT state, count(*)::int AS n FROM replicas GROUP BY state',
+      ),
+      this.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM files f WHERE f.deleted_at IS NULL AND f.target >
+           (SELECT count(*) FROM replicas r WHERE r.file_id = f.id AND NOT r.displaced AND r.node <> ALL($1)
+              AND r.state = 'stored' AND r.sha256 = f.sha256)`,
+        [excluded],
+      ),
+      this.db.query<{ at: string | null }>(
+        "SELECT min(f.created_at) AS at FROM replicas r JOIN files f ON f.id = r.file_id WHERE r.state = 'pending'",
+      ),
+      this.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM replicas WHERE state IN ${OWED} AND due_at <= $1`,
+        [nowMs],
+      ),
+    ]);
+    return {
+      files: files.rows[0]?.n ?? 0,
+      replicas: Object.fromEntries(states.rows.map((row) => [row.state, row.n])),
+      underReplicated: short.rows[0]?.n ?? 0,
+      oldestPendingSince: pending.rows[0]?.at ?? null,
+      due: due.rows[0]?.n ?? 0,
+    };
   }
 
   onChange(listener: (fileId: string) => void): () => void {

@@ -11,8 +11,15 @@ export async function settleReports(
   reports: readonly StoredReport[],
 ): Promise<{ outcomes: StoredOutcome[]; settled: string[] }> {
   // The rows a report may settle, locked, with the file each must match.
-  const { rows } = await client.query<{ file_id: string; node: string; sha256: string; size: number }>(
-    `SELECT r.file_id, r.node, f.sha256, f.size
+  const { rows } = await client.query<{
+    file_id: string;
+    node: string;
+    sha256: string;
+    size: number;
+    row_state: string;
+    row_sha256: string | null;
+  }>(
+    `SELECT r.file_id, r.node, f.sha256, f.size, r.state AS row_state, r.sha256 AS row_sha256
      FROM unnest($1::text[], $2::text[]) AS q(file_id, node)
      JOIN replicas r ON r.file_id = q.file_id AND r.node = q.node AND r.state IN ('pending', 'failed', 'stored')
      JOIN files f ON f.id = r.file_id AND f.deleted_at IS NULL
@@ -24,14 +31,15 @@ export async function settleReports(
   const outcomes = reports.map((report): StoredOutcome => {
     const file = tracked.get(`${report.fileId} ${report.node}`);
     if (!file) return 'ignored';
-    return report.sha256 === file.sha256 && report.size === file.size ? 'stored' : 'mismatch';
+    if (report.sha256 !== file.sha256 || report.size !== file.size) return 'mismatch';
+    return file.row_state === 'stored' && file.row_sha256 === report.sha256 ? 'unchanged' : 'stored';
   });
   // One call per report in order leaves each row as its last report says.
   const last = new Map<string, { report: StoredReport; matches: boolean }>();
   for (const [i, report] of reports.entries()) {
     const outcome = outcomes[i];
     if (outcome === 'ignored') continue;
-    last.set(`${report.fileId} ${report.node}`, { report, matches: outcome === 'stored' });
+    last.set(`${report.fileId} ${report.node}`, { report, matches: outcome !== 'mismatch' });
   }
   const settled = [...last.values()];
   if (settled.length > 0) {

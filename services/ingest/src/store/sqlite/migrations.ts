@@ -107,6 +107,26 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       );
     },
   },
+  {
+    version: 5,
+    name: 'the event log; files marked completed and degraded',
+    up(db) {
+      db.exec(`
+        CREATE TABLE events (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          type TEXT NOT NULL,
+          file_id TEXT,
+          node TEXT,
+          at TEXT NOT NULL,
+          data TEXT
+        );
+        CREATE INDEX events_file ON events (file_id, id) WHERE file_id IS NOT NULL;
+        ALTER TABLE files ADD COLUMN completed INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE files ADD COLUMN degraded INTEGER NOT NULL DEFAULT 0;
+        UPDATE files SET completed = 1 WHERE (SELECT count(*) FROM replicas r WHERE r.file_id = files.id AND r.state = 'stored' AND r.sha256 = files.sha256) >= target;
+      `);
+    },
+  },
 ];
 
 /**

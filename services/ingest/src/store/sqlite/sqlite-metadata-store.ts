@@ -2,10 +2,12 @@ import { EventEmitter } from 'node:events';
 import Database from 'better-sqlite3';
 import { AppError } from '../../../../../shared/src/errors.ts';
 import type {
+  Completion,
   DueCommand,
   FilePage,
   FileStatus,
   InstanceRecord,
+  MetadataStats,
   MetadataStore,
   NewFile,
   NodeReplica,
@@ -64,6 +66,34 @@ export class SqliteMetadataStore implements MetadataStore {
       ),
       page: this.db.prepare<[number, number], FileRow>(
         `SELECT ${FILE_COLUMNS} FROM files WHERE deleted_at IS NULL AND seq < ? ORDER BY seq DESC LIMIT ?`,
+      ),
+      countFiles: this.db.prepare<[], { n: number }>(
+        'SELECT count(*) AS n FROM files WHERE deleted_at IS NULL',
+      ),
+      countByState: this.db.prepare<[], { state: string; n: number }>(
+        'SELECT state, count(*) AS n FROM replicas GROUP BY state',
+      ),
+      countShort: this.db.prepare<{ excluded: string }, { n: number }>(
+        `SELECT count(*) AS n FROM files f WHERE f.deleted_at IS NULL AND f.target >
+           (SELECT count(*) FROM replicas r WHERE r.file_id = f.id AND ${LIVE} AND ${VERIFIED})`,
+      ),
+      oldestPending: this.db.prepare<[], { at: string | null }>(
+        "SELECT min(f.created_at) AS at FROM replicas r JOIN files f ON f.id = r.file_id WHERE r.state = 'pending'",
+      ),
+      countDue: this.db.prepare<[number], { n: number }>(
+        "SELECT count(*) AS n FROM replicas WHERE state IN ('pending', 'deleting', 'failed') AND due_at <= ?",
+      ),
+      replica: this.db.prepare<[string, string], { state: string; sha256: string | null }>(
+        'SELECT state, sha256 FROM replicas WHERE file_id = ? AND node = ?',
+      ),
+      flags: this.db.prepare<[string], { completed: number; degraded: number }>(
+        'SELECT completed, degraded FROM files WHERE id = ? AND deleted_at IS NULL',
+      ),
+      setCompleted: this.db.prepare(
+        'UPDATE files SET completed = 1, degraded = 0 WHERE id = ? AND completed = ? AND degraded = ?',
+      ),
+      setDegraded: this.db.prepare(
+        'UPDATE files SET degraded = 1 WHERE id = ? AND completed = 1 AND degraded = 0 AND deleted_at IS NULL',
       ),
       markStored: this.db.prepare(
         "UPDATE replicas SET state = 'stored', sha256 = @sha256, size = @size, stored_at = @storedAt, reason = NULL WHERE file_id = @fileId AND node = @node AND state IN ('pending', 'failed', 'stored')",
@@ -199,10 +229,12 @@ export class SqliteMetadataStore implements MetadataStore {
   private recordOneStored(report: StoredReport): StoredOutcome {
     const file = this.statements.file.get(report.fileId);
     if (!file) return 'ignored';
+    const before = this.statements.replica.get(report.fileId, report.node);
     const matches = report.sha256 === file.sha256 && report.size === file.size;
     const result = (matches ? this.statements.markStored : this.statements.markMismatch).run(report);
     if (result.changes === 0) return 'ignored';
-    return matches ? 'stored' : 'mismatch';
+    if (!matches) return 'mismatch';
+    return before?.state === 'stored' && before.sha256 === report.sha256 ? 'unchanged' : 'stored';
   }
 
   async recordFailed(fileId: string, node: string, reason: string, retryAtMs: number): Promise<boolean> {
@@ -217,13 +249,28 @@ export class SqliteMetadataStore implements MetadataStore {
     return changed;
   }
 
-  async recordDeleted(fileId: string, node: string): Promise<void> {
-    this.db.transaction(() => {
-      this.statements.deleteReplica.run(fileId, node);
+  async recordDeleted(fileId: string, node: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const deleted = this.statements.deleteReplica.run(fileId, node).changes > 0;
       if ((this.statements.remainingReplicas.get(fileId)?.n ?? 0) === 0) {
         this.statements.deleteFileIfDeleted.run(fileId);
       }
+      return deleted;
     })();
+  }
+
+  async markCompleted(fileId: string): Promise<Completion | undefined> {
+    return this.db.transaction(() => {
+      const flags = this.statements.flags.get(fileId);
+      if (!flags || (flags.completed === 1 && flags.degraded === 0)) return undefined;
+      if (this.statements.setCompleted.run(fileId, flags.completed, flags.degraded).changes === 0)
+        return undefined;
+      return flags.completed === 0 ? 'completed' : 'healed';
+    })();
+  }
+
+  async markDegraded(fileId: string): Promise<boolean> {
+    return this.statements.setDegraded.run(fileId).changes > 0;
   }
 
   async markDeleting(id: string, commandsDueAtMs: number): Promise<string[] | undefined> {
@@ -338,6 +385,17 @@ export class SqliteMetadataStore implements MetadataStore {
     return this.statements.instances
       .all()
       .map((row) => ({ id: row.id, url: row.url, lastSeenMs: row.last_seen_ms }));
+  }
+
+  async stats(nowMs: number, excluded: readonly string[]): Promise<MetadataStats> {
+    const s = this.statements;
+    return {
+      files: s.countFiles.get()?.n ?? 0,
+      replicas: Object.fromEntries(s.countByState.all().map((row) => [row.state, row.n])),
+      underReplicated: s.countShort.get({ excluded: JSON.stringify(excluded) })?.n ?? 0,
+      oldestPendingSince: s.oldestPending.get()?.at ?? null,
+      due: s.countDue.get(nowMs)?.n ?? 0,
+    };
   }
 
   onChange(listener: (fileId: string) => void): () => void {
