@@ -1,7 +1,9 @@
 /**
  * `npm run chaos [-- --seconds N] [--ingests N]`: uploads continuously while killing and
- * restarting random workers, ingest instances and the broker (a private RabbitMQ node), then
- * waits for the system to converge and counts what was lost. With `--ingests 2` (or more) the
+ * restarting random workers, ingest instances and the broker (a private RabbitMQ node), losing
+ * one node for good a third of the way in and adding a new one two thirds in, then waits for
+ * the system to converge (every accepted file at UPLOAD_OK 3 on the nodes left) and counts what
+ * was lost. With `--ingests 2` (or more) the
  * instances share a PostgreSQL database of the run's own on POSTGRES_URL's server (default
  * postgres://postgres@127.0.0.1:5432/postgres, dropped at the end), uploads go round-robin over
  * them, and one more fault ends every database connection. Not part of `npm test`.
@@ -34,8 +36,12 @@ const durationMs = Number(values.seconds) * 1000;
 const concurrency = Number(values.concurrency);
 const convergeTimeoutMs = Number(values['converge-timeout']) * 1000;
 
-const NODES = ['node1', 'node2', 'node3'] as const;
+/** The nodes at start, two workers each; one of them is lost for good, and NEW_NODE joins. */
+const NODES = ['node1', 'node2', 'node3', 'node4'] as const;
+const NEW_NODE = 'node5';
 const WORKERS_PER_NODE = 2;
+/** Short, so a node lost for good is healed around within the run. */
+const NODE_DOWN_AFTER_MS = 5_000;
 
 interface Accepted {
   id: string;
@@ -71,6 +77,9 @@ async function main(): Promise<void> {
       DFR_PUBLIC_URL: ingest.url,
       DFR_DATA_DIR: join(dir, `data-${index + 1}`),
       ...(database ? { DFR_DATABASE_URL: database.url } : {}),
+      DFR_NODES: NODES.join(','),
+      DFR_NODE_SUSPECT_AFTER_MS: '3000',
+      DFR_NODE_DOWN_AFTER_MS: String(NODE_DOWN_AFTER_MS),
       DFR_REPUBLISH_AFTER_MS: '5000',
       DFR_RECONCILE_INTERVAL_MS: '1000',
     });
@@ -86,6 +95,8 @@ async function main(): Promise<void> {
     'kill -9 ingest': 0,
     'broker stop_app/start_app': 0,
     'close all connections': 0,
+    'lose a node for good': 0,
+    'a new node joins': 0,
     ...(database ? { 'end all database connections': 0 } : {}),
   };
   const accepted: Accepted[] = [];
@@ -119,13 +130,25 @@ async function main(): Promise<void> {
         }
       }
     };
+    let lost: string | undefined;
+    /** Once: every worker of one node killed and never restarted; once: a new node's worker. */
+    const membership = async () => {
+      await sleep(durationMs / 3);
+      lost = NODES[randomInt(0, NODES.length)];
+      faults['lose a node for good'] = 1;
+      await Promise.all(workers.filter((w) => w.node === lost).map((w) => w.process?.kill()));
+      await sleep(durationMs / 3);
+      faults['a new node joins'] = 1;
+      workers.push({ node: NEW_NODE, process: await startWorker(NEW_NODE) });
+    };
     const chaos = async () => {
       while (Date.now() < deadline) {
         await sleep(randomInt(2000, 5000));
         if (Date.now() >= deadline) break;
         const pick = randomInt(0, database ? 11 : 10);
         if (pick < 5) {
-          const victim = workers[randomInt(0, workers.length)];
+          const alive = workers.filter((w) => w.node !== lost);
+          const victim = alive[randomInt(0, alive.length)];
           if (!victim) continue;
           faults['kill -9 worker'] = (faults['kill -9 worker'] ?? 0) + 1;
           await victim.process?.kill();
@@ -151,7 +174,7 @@ async function main(): Promise<void> {
         }
       }
     };
-    await Promise.all([chaos(), ...Array.from({ length: concurrency }, uploader)]);
+    await Promise.all([chaos(), membership(), ...Array.from({ length: concurrency }, uploader)]);
     const chaosEnded = Date.now();
 
     // Convergence: every accepted file at UPLOAD_OK 3 with identical bytes on every node and
@@ -168,12 +191,19 @@ async function main(): Promise<void> {
       if (pending.size > 0) await sleep(1000);
     }
     const convergedMs = Date.now() - chaosEnded;
-    // Each instance hears only the heartbeats it consumed: ask them all.
-    const nodeUrls = [...new Set((await Promise.all(ingests.map((i) => nodeUrlsOf(i.url)))).flat())];
+    // Every copy that counts (stored, on a node that is up) and every ingest serve the bytes.
+    const nodeUrls = await nodeUrlsOf(ingestUrl);
     let damaged = 0;
     for (const file of accepted) {
       if (pending.has(file.id)) continue;
-      for (const source of [...ingests.map((i) => i.url), ...nodeUrls]) {
+      const status = await getStatus(ingestUrl, file.id);
+      const holders = status.nodes
+        .filter((n) => n.state === 'stored' && !n.nodeDown)
+        .flatMap((n) => {
+          const url = nodeUrls.get(n.node);
+          return url ? [url] : [];
+        });
+      for (const source of [...ingests.map((i) => i.url), ...holders]) {
         const got = await download(`${source}/files/${file.id}`).catch(() => undefined);
         if (got?.status !== 200 || sha256(got.bytes) !== file.sha256) damaged += 1;
       }
@@ -185,6 +215,8 @@ async function main(): Promise<void> {
       ingests: ingestCount,
       metadata: database ? 'postgres' : 'sqlite',
       workersPerNode: WORKERS_PER_NODE,
+      nodeLost: lost,
+      nodeJoined: NEW_NODE,
       uploadConcurrency: concurrency,
       faults,
       filesAccepted: accepted.length,
@@ -228,9 +260,14 @@ async function endDatabaseConnections(database: TestDatabase): Promise<void> {
   }
 }
 
-async function nodeUrlsOf(ingestUrl: string): Promise<string[]> {
-  const nodes = (await (await fetch(`${ingestUrl}/nodes`)).json()) as { url: string | null }[];
-  return nodes.flatMap((n) => (n.url ? [n.url] : []));
+/** The download URL of each node that is not down. */
+async function nodeUrlsOf(ingestUrl: string): Promise<Map<string, string>> {
+  const nodes = (await (await fetch(`${ingestUrl}/nodes`)).json()) as {
+    id: string;
+    url: string | null;
+    state: string;
+  }[];
+  return new Map(nodes.flatMap((n) => (n.url && n.state !== 'down' ? [[n.id, n.url] as const] : [])));
 }
 
 await main();

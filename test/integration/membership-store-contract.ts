@@ -104,9 +104,19 @@ export function membershipStoreContract(name: string, open: () => Promise<Member
       );
       await nodes.setDraining('node1', false);
       expect((await nodes.listNodes())[0]?.draining).toBe(false);
+      await nodes.recordHeartbeat(beat('node1', 1_000));
       await nodes.removeNode('node1');
       expect((await nodes.listNodes()).map((n) => n.id)).toEqual(['node2']);
       expect((await fixture.metadata.getFile(f.id))?.nodes.map((n) => n.node)).toEqual(['node2']);
+      expect(await nodes.setDraining('node1', true)).toBe(false);
+      // Its old worker, still running, does not bring it back; a new worker process does.
+      expect(await nodes.recordHeartbeat(beat('node1', 2_000))).toBe(false);
+      expect((await nodes.listNodes()).map((n) => n.id)).toEqual(['node2']);
+      await nodes.expectNodes(['node1']);
+      expect((await nodes.listNodes()).map((n) => n.id)).toEqual(['node2']);
+      expect(await nodes.recordHeartbeat(beat('node1', 3_000, { workerId: 'node1-w2' }))).toBe(true);
+      const [back] = await nodes.listNodes();
+      expect(back).toMatchObject({ id: 'node1', state: null, draining: false, lastSeenMs: 3_000 });
     });
 
     it('grants a lease to one holder at a time until it expires', async () => {

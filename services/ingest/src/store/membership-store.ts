@@ -46,8 +46,12 @@ export interface NodeReplicaCounts {
  * test/integration/membership-store-contract.ts.
  */
 export interface MembershipStore {
-  /** Records a heartbeat: the node joins if it is new; its worker is seen at `atMs`. */
-  recordHeartbeat(beat: HeartbeatRecord): Promise<void>;
+  /**
+   * Records a heartbeat: the node joins if it is new; its worker is seen at `atMs`. A removed
+   * node stays removed while only the workers it had then speak; a new worker process (the node
+   * restarted on purpose) brings it back. False when the heartbeat was ignored so.
+   */
+  recordHeartbeat(beat: HeartbeatRecord): Promise<boolean>;
   /** Adds nodes expected before their first heartbeat; known nodes are left as they are. */
   expectNodes(ids: readonly string[]): Promise<void>;
   /** Every known node, ordered by id. */
@@ -61,7 +65,7 @@ export interface MembershipStore {
    * total. False when the node is unknown.
    */
   setDraining(id: string, draining: boolean): Promise<boolean>;
-  /** Forgets a node, its workers and every replica row on it. */
+  /** Forgets a node and every replica row on it (see recordHeartbeat for its comeback). */
   removeNode(id: string): Promise<void>;
 
   /**

@@ -95,4 +95,11 @@ export const PG_METADATA_MIGRATIONS: readonly PgMigration[] = [
       `);
     },
   },
+  {
+    version: 4,
+    name: 'removed nodes are remembered, so their old workers do not bring them back',
+    async up(client) {
+      await client.query('ALTER TABLE nodes ADD COLUMN removed boolean NOT NULL DEFAULT false');
+    },
+  },
 ];

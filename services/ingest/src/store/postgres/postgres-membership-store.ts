@@ -31,9 +31,24 @@ export class PostgresMembershipStore implements MembershipStore {
     return new PostgresMembershipStore(db);
   }
 
-  async recordHeartbeat(beat: HeartbeatRecord): Promise<void> {
-    await this.db.transaction(
+  async recordHeartbeat(beat: HeartbeatRecord): Promise<boolean> {
+    return this.db.transaction(
       async (client) => {
+        const node = await client.query<{ removed: boolean }>(
+          'SELECT removed FROM nodes WHERE id = $1 FOR UPDATE',
+          [beat.node],
+        );
+        if (node.rows[0]?.removed) {
+          const known = await client.query('SELECT 1 FROM node_workers WHERE node = $1 AND worker_id = $2', [
+            beat.node,
+            beat.workerId,
+          ]);
+          if ((known.rowCount ?? 0) > 0) return false;
+          await client.query(
+            'UPDATE nodes SET removed = false, state = NULL, draining = false, drain_total = 0, last_seen_ms = NULL WHERE id = $1',
+            [beat.node],
+          );
+        }
         await client.query(
           `INSERT INTO nodes (id, url, zone, free_bytes, total_bytes, last_seen_ms) VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT (id) DO UPDATE SET url = excluded.url, zone = excluded.zone,
@@ -58,6 +73,7 @@ export class PostgresMembershipStore implements MembershipStore {
           beat.node,
           beat.atMs - FORGET_WORKER_AFTER_MS,
         ]);
+        return true;
       },
       { durable: false },
     );
@@ -71,7 +87,7 @@ export class PostgresMembershipStore implements MembershipStore {
 
   async listNodes(): Promise<NodeRecord[]> {
     const [nodes, workers] = await Promise.all([
-      this.db.query<NodeRow>('SELECT * FROM nodes ORDER BY id COLLATE "C"'),
+      this.db.query<NodeRow>('SELECT * FROM nodes WHERE NOT removed ORDER BY id COLLATE "C"'),
       this.db.query<{ node: string; worker_id: string; last_seen_ms: number }>(
         'SELECT node, worker_id, last_seen_ms FROM node_workers ORDER BY node COLLATE "C", worker_id COLLATE "C"',
       ),
@@ -114,7 +130,9 @@ export class PostgresMembershipStore implements MembershipStore {
   async setDraining(id: string, draining: boolean): Promise<boolean> {
     return this.db.transaction(
       async (client) => {
-        const known = await client.query('SELECT id FROM nodes WHERE id = $1 FOR UPDATE', [id]);
+        const known = await client.query('SELECT id FROM nodes WHERE id = $1 AND NOT removed FOR UPDATE', [
+          id,
+        ]);
         if (known.rowCount === 0) return false;
         if (draining) {
           await client.query(
@@ -135,7 +153,7 @@ export class PostgresMembershipStore implements MembershipStore {
     await this.db.transaction(
       async (client) => {
         await client.query('DELETE FROM replicas WHERE node = $1', [id]);
-        await client.query('DELETE FROM nodes WHERE id = $1', [id]);
+        await client.query('UPDATE nodes SET removed = true WHERE id = $1', [id]);
       },
       { durable: true },
     );

@@ -127,6 +127,13 @@ export const METADATA_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 6,
+    name: 'removed nodes are remembered, so their old workers do not bring them back',
+    up(db) {
+      db.exec('ALTER TABLE nodes ADD COLUMN removed INTEGER NOT NULL DEFAULT 0');
+    },
+  },
 ];
 
 /**

@@ -37,7 +37,14 @@ export class SqliteMembershipStore implements MembershipStore {
       ),
       forgetWorkers: db.prepare('DELETE FROM node_workers WHERE node = ? AND last_seen_ms < ?'),
       expect: db.prepare('INSERT INTO nodes (id) VALUES (?) ON CONFLICT (id) DO NOTHING'),
-      nodes: db.prepare<[], NodeRow>('SELECT * FROM nodes ORDER BY id'),
+      nodes: db.prepare<[], NodeRow>('SELECT * FROM nodes WHERE removed = 0 ORDER BY id'),
+      removedState: db.prepare<[string], { removed: number }>('SELECT removed FROM nodes WHERE id = ?'),
+      knownWorker: db.prepare<[string, string], { node: string }>(
+        'SELECT node FROM node_workers WHERE node = ? AND worker_id = ?',
+      ),
+      unremove: db.prepare(
+        'UPDATE nodes SET removed = 0, state = NULL, draining = 0, drain_total = 0, last_seen_ms = NULL WHERE id = ?',
+      ),
       workers: db.prepare<[], { node: string; worker_id: string; last_seen_ms: number }>(
         'SELECT node, worker_id, last_seen_ms FROM node_workers ORDER BY node, worker_id',
       ),
@@ -50,8 +57,8 @@ export class SqliteMembershipStore implements MembershipStore {
       setState: db.prepare('UPDATE nodes SET state = ? WHERE id = ?'),
       startDrain: db.prepare('UPDATE nodes SET draining = 1, drain_total = ? WHERE id = ? AND draining = 0'),
       stopDrain: db.prepare('UPDATE nodes SET draining = 0 WHERE id = ?'),
-      known: db.prepare<[string], { id: string }>('SELECT id FROM nodes WHERE id = ?'),
-      removeNode: db.prepare('DELETE FROM nodes WHERE id = ?'),
+      known: db.prepare<[string], { id: string }>('SELECT id FROM nodes WHERE id = ? AND removed = 0'),
+      removeNode: db.prepare('UPDATE nodes SET removed = 1 WHERE id = ?'),
       removeReplicasOn: db.prepare('DELETE FROM replicas WHERE node = ?'),
       lease: db.prepare(
         `INSERT INTO leases (name, holder, until_ms) VALUES (@name, @holder, @untilMs)
@@ -61,8 +68,13 @@ export class SqliteMembershipStore implements MembershipStore {
     };
   }
 
-  async recordHeartbeat(beat: HeartbeatRecord): Promise<void> {
-    this.db.transaction(() => {
+  async recordHeartbeat(beat: HeartbeatRecord): Promise<boolean> {
+    return this.db.transaction(() => {
+      const node = this.statements.removedState.get(beat.node);
+      if (node?.removed === 1) {
+        if (this.statements.knownWorker.get(beat.node, beat.workerId)) return false;
+        this.statements.unremove.run(beat.node);
+      }
       this.statements.upsertNode.run({
         node: beat.node,
         url: beat.url,
@@ -73,6 +85,7 @@ export class SqliteMembershipStore implements MembershipStore {
       });
       this.statements.upsertWorker.run(beat.node, beat.workerId, beat.atMs);
       this.statements.forgetWorkers.run(beat.node, beat.atMs - FORGET_WORKER_AFTER_MS);
+      return true;
     })();
   }
 
