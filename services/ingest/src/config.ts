@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, env } from '../../../shared/src/config.ts';
 import { MAX_INLINE_FILE_BYTES } from '../../../shared/src/messages/replicate-files.ts';
+import { type ALL_IN_ONE_S3, type S3Config, S3Env, s3Config } from './http/s3/s3-config.ts';
 
 const GiB = 1024 ** 3;
 /** An upload's body must arrive within an hour unless DFR_REQUEST_TIMEOUT_MS says otherwise. */
@@ -31,6 +32,7 @@ export const IngestEnv = z.object({
   DFR_RECONCILE_INTERVAL_MS: env.positiveInt(5_000),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
   DFR_REQUEST_TIMEOUT_MS: env.positiveInt(DEFAULT_REQUEST_TIMEOUT_MS),
+  ...S3Env,
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
@@ -67,9 +69,12 @@ export interface IngestConfig {
   idleTimeoutMs: number;
   /** An upload's body must arrive in full within this long. Default one hour. */
   requestTimeoutMs?: number;
+  /** The S3-compatible API on its own port; off when undefined. */
+  s3?: S3Config | undefined;
 }
 
-export function ingestConfig(e: IngestEnv): IngestConfig {
+/** `s3Defaults`: what the S3 API falls back to when its variables are unset (all-in-one). */
+export function ingestConfig(e: IngestEnv, s3Defaults?: typeof ALL_IN_ONE_S3): IngestConfig {
   if (e.DFR_PROTECT_DOWNLOADS && !e.DFR_API_TOKEN) {
     throw new ConfigError(['DFR_PROTECT_DOWNLOADS: needs DFR_API_TOKEN, the token downloads then require']);
   }
@@ -92,5 +97,6 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     reconcileIntervalMs: e.DFR_RECONCILE_INTERVAL_MS,
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
     requestTimeoutMs: e.DFR_REQUEST_TIMEOUT_MS,
+    s3: s3Config(e, s3Defaults),
   };
 }

@@ -12,6 +12,7 @@ import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
 import { NodeRegistry } from './cluster/node-registry.ts';
 import type { IngestConfig } from './config.ts';
 import { createIngestApp } from './http/app.ts';
+import { startS3Api } from './http/s3/start-s3-api.ts';
 import { instanceIdOf } from './instance-id.ts';
 import { MainCopies } from './main-copies/main-copies.ts';
 import { sweepOrphanBlobs } from './main-copies/orphan-sweep.ts';
@@ -39,6 +40,8 @@ export interface RunningIngest {
   port: number;
   server: Server;
   reconciler: Reconciler;
+  /** The S3 API's URL, when it is on. */
+  s3Url?: string | undefined;
   /** Stops intake, lets in-flight requests and background work finish, closes the consumer and the database. */
   stop(): Promise<void>;
 }
@@ -124,6 +127,8 @@ export async function startIngest(
   const server = await listen(app, config.host, config.port, config.idleTimeoutMs);
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
+  const s3Deps = { ...config, uploads, metadata, mainCopies, blobs, publisher, background, logger };
+  const s3 = config.s3 && (await startS3Api(config.s3, s3Deps));
   const reconciler = new Reconciler({ metadata, publisher, logger }, config.reconcileIntervalMs);
   reconciler.start();
   // Commands left unpublished by a previous run go out now rather than after the first interval.
@@ -136,8 +141,9 @@ export async function startIngest(
     port,
     server,
     reconciler,
+    s3Url: s3?.url,
     async stop() {
-      await closeServer(server, REQUEST_DRAIN_MS);
+      await Promise.all([closeServer(server, REQUEST_DRAIN_MS), s3?.stop(REQUEST_DRAIN_MS)]);
       await reconciler.stop();
       if (!(await background.drain(BACKGROUND_DRAIN_MS))) {
         logger.warn(
@@ -145,6 +151,7 @@ export async function startIngest(
           'background work still running at shutdown; the outbox redoes it',
         );
       }
+      await s3?.close();
       await consumer.close({ drainTimeoutMs: 5_000 });
       waits.close();
       await metadata.close();
