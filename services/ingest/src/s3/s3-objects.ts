@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { declaredMediaType } from '../../../../shared/src/http/content-type.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import { type DeleteFileDeps, deleteFile } from '../uploads/delete-file.ts';
 import { displayName } from '../uploads/display-name.ts';
@@ -38,18 +39,19 @@ export type PublishOutcome =
 export class S3Objects {
   constructor(private readonly deps: S3ObjectsDeps) {}
 
-  /** Streams the bytes of an object into the data directory; durable, not a file yet. */
+  /**
+   * Streams the bytes of an object into the data directory; durable, not a file yet. The file
+   * gets the media type reduced as every upload's is (`text/plain; charset=utf-8` is
+   * `text/plain`, which replication commands require); S3 keeps the Content-Type as sent.
+   */
   store(
     key: string,
     body: Readable,
     headers: ObjectHeaders,
     declaredBytes: number | undefined,
   ): Promise<StoredUpload> {
-    return this.deps.uploads.store(
-      body,
-      { name: displayName(key), contentType: headers.contentType },
-      declaredBytes,
-    );
+    const meta = { name: displayName(key), contentType: declaredMediaType(headers.contentType) };
+    return this.deps.uploads.store(body, meta, declaredBytes);
   }
 
   /** Drops stored bytes that will not become an object (the request failed after storing them). */

@@ -56,7 +56,12 @@ export function verifyRequest(
   const authorization = request.headers.authorization;
   const presigned = typeof authorization !== 'string' && request.query.has('X-Amz-Signature');
   if (typeof authorization !== 'string' && !presigned) {
-    if (request.query.has('X-Amz-Credential') || request.query.has('AWSAccessKeyId'))
+    if (request.query.has('AWSAccessKeyId'))
+      throw new S3Error(
+        'InvalidRequest',
+        'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.',
+      );
+    if (request.query.has('X-Amz-Credential'))
       throw new S3Error(
         'AuthorizationQueryParametersError',
         'Query-string authentication version 4 requires X-Amz-Signature.',
