@@ -62,7 +62,8 @@ const ARGUMENTS = new Set([
 ]);
 
 function subresourceOf(call: S3Call): string | undefined {
-  const names = [...call.query.keys()].filter((name) => !ARGUMENTS.has(name) && !name.startsWith('X-Amz-'));
+  // Presigned URLs carry the signature (X-Amz-*) and hoisted headers (x-amz-*) in the query.
+  const names = [...call.query.keys()].filter((name) => !ARGUMENTS.has(name) && !/^x-amz-/i.test(name));
   if (names.length > 1) throw notImplemented(names.join(' and '));
   return names[0];
 }
