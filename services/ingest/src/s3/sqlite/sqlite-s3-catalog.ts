@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../../store/sqlite/migrations.ts';
-import { keyBytes, prefixEnd } from '../key-order.ts';
+import { keyBytes } from '../key-order.ts';
 import type {
   Bucket,
   CompleteOutcome,
@@ -14,6 +14,7 @@ import type {
   UploadPart,
   WriteCondition,
 } from '../s3-catalog.ts';
+import { afterBound, keyRange } from './key-range.ts';
 import { S3_MIGRATIONS } from './s3-migrations.ts';
 import { type ObjectRow, type PartRow, toObject, toPart, toUpload, type UploadRow } from './s3-rows.ts';
 
@@ -278,36 +279,4 @@ export class SqliteS3Catalog implements S3Catalog {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-/** The lower bound of a listing resumed after `after`: exclusive, or past every key it prefixes. */
-function afterBound(after: ListAfter): { key: Buffer; inclusive: boolean } | undefined {
-  const key = keyBytes(after.key);
-  if (!after.wholePrefix) return { key, inclusive: false };
-  const end = prefixEnd(key);
-  return end ? { key: end, inclusive: true } : undefined;
-}
-
-/** SQL for "starts with prefix" (a byte range) and "after the marker". */
-function keyRange(
-  prefix: string,
-  after?: { key: Buffer; inclusive: boolean } | undefined,
-): { clauses: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (prefix !== '') {
-    const start = keyBytes(prefix);
-    clauses.push('AND key >= ?');
-    params.push(start);
-    const end = prefixEnd(start);
-    if (end) {
-      clauses.push('AND key < ?');
-      params.push(end);
-    }
-  }
-  if (after) {
-    clauses.push(after.inclusive ? 'AND key >= ?' : 'AND key > ?');
-    params.push(after.key);
-  }
-  return { clauses: clauses.join(' '), params };
 }

@@ -29,10 +29,9 @@ export async function uploadPart(
   const payload = requestPayload(req, call.verified.payload);
   const maxBytes = Math.min(MAX_PART_BYTES, ctx.maxUploadBytes);
   acceptBody(req, res, call, maxBytes, ctx.requestTimeoutMs);
-  const checksum = () => payload.check.verifiedChecksum();
   const part = await savePart(ctx, upload.uploadId, partNumber, payload.body, payload.check, maxBytes);
   res.setHeader('ETag', `"${part.etag}"`);
-  const verified = checksum();
+  const verified = payload.check.verifiedChecksum();
   if (verified) res.setHeader(`x-amz-checksum-${verified.algorithm}`, verified.value);
   res.status(200).end();
 }
