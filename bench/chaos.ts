@@ -194,6 +194,7 @@ async function main(): Promise<void> {
     // Every copy that counts (stored, on a node that is up) and every ingest serve the bytes.
     const nodeUrls = await nodeUrlsOf(ingestUrl);
     let damaged = 0;
+    const damagedSamples: unknown[] = [];
     for (const file of accepted) {
       if (pending.has(file.id)) continue;
       const status = await getStatus(ingestUrl, file.id);
@@ -205,7 +206,12 @@ async function main(): Promise<void> {
         });
       for (const source of [...ingests.map((i) => i.url), ...holders]) {
         const got = await download(`${source}/files/${file.id}`).catch(() => undefined);
-        if (got?.status !== 200 || sha256(got.bytes) !== file.sha256) damaged += 1;
+        if (got?.status !== 200 || sha256(got.bytes) !== file.sha256) {
+          damaged += 1;
+          if (damagedSamples.length < 20) {
+            damagedSamples.push({ id: file.id, source, status: got?.status ?? 0, nodes: status.nodes });
+          }
+        }
       }
     }
     const result = {
@@ -224,6 +230,7 @@ async function main(): Promise<void> {
       filesAtUploadOk3: accepted.length - pending.size,
       filesLost: pending.size,
       copiesNotIdentical: damaged,
+      damagedSamples,
       secondsToConverge: pending.size === 0 ? convergedMs / 1000 : null,
       totalSeconds: (Date.now() - started) / 1000,
     };

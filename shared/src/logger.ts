@@ -17,6 +17,9 @@ export const REDACTED_PATHS = [
   '*.apiToken',
   'clusterToken',
   '*.clusterToken',
+  'secretKey',
+  '*.secretKey',
+  '*.s3.secretKey',
 ];
 
 /**

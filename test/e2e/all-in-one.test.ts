@@ -20,6 +20,8 @@ describe('all-in-one on the embedded broker', () => {
     service = await startService('all-in-one', 'all-in-one', [], {
       DFR_PORT: '0',
       DFR_NODE_PORT: '0',
+      // All-in-one serves S3 on 9080 by default; a test must not take a fixed port.
+      DFR_S3_PORT: '0',
       DFR_HOST: '127.0.0.1',
       DFR_DATA_DIR: join(dir, 'data'),
       DFR_NODES_DIR: join(dir, 'nodes'),
@@ -32,6 +34,11 @@ describe('all-in-one on the embedded broker', () => {
     const code = await service?.stop();
     expect(code).toBe(0);
     if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves the S3 API too, and warns that it accepts the default key pair', () => {
+    expect(service.output()).toMatch(/S3 API ready at http:\/\/127\.0\.0\.1:\d+/);
+    expect(service.output()).toContain('the S3 API accepts the default key pair dfr-access / dfr-secret-key');
   });
 
   it('says in one log line that it uses the embedded broker', () => {

@@ -5,6 +5,7 @@ import { env, parseConfig } from '../../../shared/src/config.ts';
 import { createLogger } from '../../../shared/src/logger.ts';
 import { runMain } from '../../../shared/src/process/run-main.ts';
 import { IngestEnv, ingestConfig } from '../../ingest/src/config.ts';
+import { ALL_IN_ONE_S3 } from '../../ingest/src/http/s3/s3-config.ts';
 import { startIngest } from '../../ingest/src/ingest-service.ts';
 import { WorkerEnv, workerConfig } from '../../node-worker/src/config.ts';
 import { type RunningWorker, startWorker } from '../../node-worker/src/worker-service.ts';
@@ -21,7 +22,8 @@ await runMain(
   () => logger,
   async () => {
     const e: z.infer<typeof AllInOneEnv> = parseConfig(AllInOneEnv, process.env);
-    const config = ingestConfig(e);
+    // The S3 API is on in all-in-one, with a published key pair unless the operator sets one.
+    const config = ingestConfig(e, ALL_IN_ONE_S3);
     const broker = await createBroker(e.AMQP_URL, logger);
     const ingest = await startIngest(config, broker, createLogger({ service: 'ingest' }));
     const workers: RunningWorker[] = [];

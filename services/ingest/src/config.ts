@@ -3,6 +3,7 @@ import { ConfigError, env } from '../../../shared/src/config.ts';
 import { DEFAULT_LINGER_BUDGET, type LingerBudget } from '../../../shared/src/http/lingering-close.ts';
 import { MAX_INLINE_FILE_BYTES } from '../../../shared/src/messages/replicate-files.ts';
 import { MAX_REPLICAS } from './cluster/placer.ts';
+import { type ALL_IN_ONE_S3, type S3Config, S3Env, s3Config } from './http/s3/s3-config.ts';
 
 const GiB = 1024 ** 3;
 /** An upload's body must arrive within an hour unless DFR_REQUEST_TIMEOUT_MS says otherwise. */
@@ -43,6 +44,7 @@ export const IngestEnv = z.object({
   DFR_LINGER_TIME_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.timeMs),
   DFR_LINGER_IDLE_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.idleMs),
   DFR_LINGER_MAX_BYTES: env.positiveInt(DEFAULT_LINGER_BUDGET.maxBytes),
+  ...S3Env,
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
@@ -99,9 +101,12 @@ export interface IngestConfig {
   requestTimeoutMs?: number;
   /** How a connection refused mid-body goes on reading before it closes. Default DEFAULT_LINGER_BUDGET. */
   linger?: LingerBudget;
+  /** The S3-compatible API on its own port; off when undefined. */
+  s3?: S3Config | undefined;
 }
 
-export function ingestConfig(e: IngestEnv): IngestConfig {
+/** `s3Defaults`: what the S3 API falls back to when its variables are unset (all-in-one). */
+export function ingestConfig(e: IngestEnv, s3Defaults?: typeof ALL_IN_ONE_S3): IngestConfig {
   if (e.DFR_PROTECT_DOWNLOADS && !e.DFR_API_TOKEN) {
     throw new ConfigError(['DFR_PROTECT_DOWNLOADS: needs DFR_API_TOKEN, the token downloads then require']);
   }
@@ -132,5 +137,6 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
     requestTimeoutMs: e.DFR_REQUEST_TIMEOUT_MS,
     linger: { timeMs: e.DFR_LINGER_TIME_MS, idleMs: e.DFR_LINGER_IDLE_MS, maxBytes: e.DFR_LINGER_MAX_BYTES },
+    s3: s3Config(e, s3Defaults),
   };
 }

@@ -21,6 +21,7 @@ import { EventFeed } from './events/event-feed.ts';
 import { EventLog } from './events/event-log.ts';
 import { FileMilestones } from './events/file-milestones.ts';
 import { createIngestApp } from './http/app.ts';
+import { startS3Api } from './http/s3/start-s3-api.ts';
 import { instanceIdOf } from './instance-id.ts';
 import { MainCopies } from './main-copies/main-copies.ts';
 import { MainCopyScrubber } from './main-copies/main-copy-scrubber.ts';
@@ -55,6 +56,8 @@ export interface RunningIngest {
   server: Server;
   reconciler: Reconciler;
   healer: Healer;
+  /** The S3 API's URL, when it is on. */
+  s3Url?: string | undefined;
   /** Stops intake, lets in-flight requests and background work finish, closes the consumer and the database. */
   stop(): Promise<void>;
 }
@@ -237,6 +240,8 @@ export async function startIngest(
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
   await instances.start();
+  const s3Deps = { ...config, uploads, metadata, mainCopies, blobs, publisher, background, logger, events };
+  const s3 = config.s3 && (await startS3Api(config.s3, s3Deps));
   reconciler.start();
   healer.start();
   events.start();
@@ -257,10 +262,11 @@ export async function startIngest(
     server,
     reconciler,
     healer,
+    s3Url: s3?.url,
     async stop() {
       // Live streams end first: they would otherwise hold the server open to its deadline.
       feed.close();
-      await closeServer(server, REQUEST_DRAIN_MS);
+      await Promise.all([closeServer(server, REQUEST_DRAIN_MS), s3?.stop(REQUEST_DRAIN_MS)]);
       clearInterval(sweeps);
       instances.stop();
       await Promise.all([reconciler.stop(), healer.stop(), scrubber.stop()]);
@@ -270,6 +276,7 @@ export async function startIngest(
           'background work still running at shutdown; the outbox redoes it',
         );
       }
+      await s3?.close();
       await consumer.close({ drainTimeoutMs: 5_000 });
       await events.stop();
       waits.close();

@@ -102,6 +102,25 @@ export class MainCopies {
     });
   }
 
+  /**
+   * A file's bytes (or the inclusive range) for a reader, wherever they are: the main copy here,
+   * verified as it streams when whole; the instance holding it; or, while a missing or damaged
+   * main copy is repaired, a node with a verified replica. NOT_FOUND when no copy is readable.
+   * Every front end's downloads go through here.
+   */
+  async openForReading(file: FileStatus, range?: { start: number; end: number }): Promise<Readable> {
+    if (!this.isHeldHere(file)) return this.openElsewhere(file, range, true);
+    if (await this.isIntact(file)) return this.read(file, range);
+    this.repair(file);
+    const source = await this.replicaSource(file);
+    if (!source) throw new AppError('NOT_FOUND', 'no readable copy of this file is available');
+    this.deps.logger.warn(
+      { fileId: file.id, node: source.node },
+      'main copy unavailable; serving from a node',
+    );
+    return this.fetchFromNode(source.url, file.id, range);
+  }
+
   /** True when the main copy is present and its receipt matches the metadata. */
   async isIntact(file: FileStatus): Promise<boolean> {
     const local = await this.deps.blobs.get(file.id);

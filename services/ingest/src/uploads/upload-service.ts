@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlobRecord, BlobStore } from '../../../../shared/src/fs/blob-store.ts';
+import { declaredMediaType } from '../../../../shared/src/http/content-type.ts';
 import { readBody } from '../../../../shared/src/http/read-body.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
@@ -97,7 +98,9 @@ export class UploadService {
       size: record.size,
       sha256: record.sha256,
       createdAt: record.storedAt,
-      contentType: meta.contentType,
+      // Reduced to `type/subtype` whatever a front end passed: the commands carry it, and a
+      // worker refuses a command whose media type does not fit the schema.
+      contentType: declaredMediaType(meta.contentType),
       origin: this.deps.instanceId,
     };
     const target = options.replicas ?? this.deps.defaultReplicas;

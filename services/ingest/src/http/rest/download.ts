@@ -14,24 +14,9 @@ export function downloadFile(ctx: IngestContext): RequestHandler {
   return async (req, res) => {
     const file = await ctx.statuses.get(fileIdParam(req.params.id));
     if (!file) throw new AppError('NOT_FOUND', 'no such file');
-    if (!ctx.mainCopies.isHeldHere(file)) {
-      await sendBlob(req, res, {
-        ...blobInfo(file),
-        open: (range) => ctx.mainCopies.openElsewhere(file, range, true),
-      });
-      return;
-    }
-    if (await ctx.mainCopies.isIntact(file)) {
-      await sendBlob(req, res, { ...blobInfo(file), open: (range) => ctx.mainCopies.read(file, range) });
-      return;
-    }
-    ctx.mainCopies.repair(file);
-    const source = await ctx.mainCopies.replicaSource(file);
-    if (!source) throw new AppError('NOT_FOUND', 'no readable copy of this file is available');
-    ctx.logger.warn({ fileId: file.id, node: source.node }, 'main copy unavailable; serving from a node');
     await sendBlob(req, res, {
       ...blobInfo(file),
-      open: (range) => ctx.mainCopies.fetchFromNode(source.url, file.id, range),
+      open: (range) => ctx.mainCopies.openForReading(file, range),
     });
   };
 }
