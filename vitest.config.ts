@@ -13,6 +13,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Property tests run many cases; on two busy cores 5 s is not always enough.
+          testTimeout: 30_000,
         },
       },
       {
