@@ -40,6 +40,7 @@ export const IngestEnv = z.object({
   DFR_LINGER_TIME_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.timeMs),
   DFR_LINGER_IDLE_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.idleMs),
   DFR_LINGER_MAX_BYTES: env.positiveInt(DEFAULT_LINGER_BUDGET.maxBytes),
+  DFR_TUS_EXPIRE_AFTER_MS: env.positiveInt(86_400_000),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
@@ -87,6 +88,8 @@ export interface IngestConfig {
   requestTimeoutMs?: number;
   /** How a connection refused mid-body goes on reading before it closes. Default DEFAULT_LINGER_BUDGET. */
   linger?: LingerBudget;
+  /** A resumable upload not written to for this long expires and is swept. Default 24 h. */
+  tusExpireAfterMs: number;
 }
 
 export function ingestConfig(e: IngestEnv): IngestConfig {
@@ -117,5 +120,6 @@ export function ingestConfig(e: IngestEnv): IngestConfig {
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
     requestTimeoutMs: e.DFR_REQUEST_TIMEOUT_MS,
     linger: { timeMs: e.DFR_LINGER_TIME_MS, idleMs: e.DFR_LINGER_IDLE_MS, maxBytes: e.DFR_LINGER_MAX_BYTES },
+    tusExpireAfterMs: e.DFR_TUS_EXPIRE_AFTER_MS,
   };
 }

@@ -31,6 +31,8 @@ import { openSqliteDatabase } from './store/sqlite/sqlite-database.ts';
 import { SqliteMembershipStore } from './store/sqlite/sqlite-membership-store.ts';
 import { SqliteMetadataStore } from './store/sqlite/sqlite-metadata-store.ts';
 import { GroupCommit } from './uploads/group-commit.ts';
+import { FilePartialUploadStore } from './uploads/resumable/file-partial-upload-store.ts';
+import { ResumableUploads } from './uploads/resumable/resumable-uploads.ts';
 import { SmallFileWriter } from './uploads/small-file-writer.ts';
 import { UploadService } from './uploads/upload-service.ts';
 
@@ -148,6 +150,16 @@ export async function startIngest(
     maxUploadBytes: config.maxUploadBytes,
     smallMaxBytes: config.inlineMaxBytes,
   });
+  const resumableUploads = new ResumableUploads({
+    store: new FilePartialUploadStore(join(config.dataDir, 'tus-uploads'), blobs.tmpDir),
+    uploads,
+    files: metadata,
+    background,
+    logger,
+    maxUploadBytes: config.maxUploadBytes,
+    expireAfterMs: config.tusExpireAfterMs,
+  });
+  await resumableUploads.open();
   const mainCopies = new MainCopies({
     blobs,
     membership,
@@ -164,6 +176,7 @@ export async function startIngest(
     metadata,
     statuses,
     uploads,
+    resumableUploads,
     publisher,
     membership,
     nodes,
@@ -188,6 +201,7 @@ export async function startIngest(
   reconciler.start();
   healer.start();
   scrubber.start(config.scrubIntervalMs);
+  resumableUploads.start();
   // Commands left unpublished by a previous run go out now rather than after the first interval.
   background.run('the first reconciler pass', () => reconciler.runOnce());
   // In the background, so start-up time does not grow with the number of files.
@@ -201,6 +215,8 @@ export async function startIngest(
     healer,
     async stop() {
       await closeServer(server, REQUEST_DRAIN_MS);
+      // Writes the close cut short keep what they received before the sweeps and the database stop.
+      await resumableUploads.stop(BACKGROUND_DRAIN_MS);
       await Promise.all([reconciler.stop(), healer.stop(), scrubber.stop()]);
       if (!(await background.drain(BACKGROUND_DRAIN_MS))) {
         logger.warn(

@@ -13,6 +13,7 @@ import { deleteFile, getStatus, listFiles } from './rest/files.ts';
 import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './rest/multipart-upload.ts';
 import { cancelDrain, listNodes, removeNode, startDrain } from './rest/nodes.ts';
 import { checkUploadQuery, rawUpload, refuseDeclaredOversize } from './rest/upload.ts';
+import { tusRouter } from './tus/tus-router.ts';
 
 /** The ingest HTTP API (API.md), built from its dependencies so tests can mount it on port 0. */
 export function createIngestApp(ctx: IngestContext): Express {
@@ -49,6 +50,7 @@ export function createIngestApp(ctx: IngestContext): Express {
   app.get('/admin/fsck', readAuth, fsckReport(ctx));
   app.post('/admin/fsck', apiAuth, fsckRepair(ctx));
   app.post('/admin/scrub', apiAuth, scrubMainCopies(ctx));
+  app.use('/uploads', tusRouter(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
