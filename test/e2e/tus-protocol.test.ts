@@ -39,7 +39,7 @@ describeWithRabbit('tus protocol on ingest', amqpUrl, (url) => {
   };
   const base = (name: keyof typeof servers) => `http://127.0.0.1:${servers[name].port}`;
   const dataDir = (name: keyof typeof servers) => join(dir, name);
-  const start = async (name: keyof typeof servers) => {
+  const start = async (name: keyof typeof servers, extra: Record<string, string> = {}) => {
     servers[name].process = await startService('ingest', `ingest-${name}`, [], {
       AMQP_URL: url,
       DFR_AMQP_PREFIX: prefix,
@@ -50,6 +50,7 @@ describeWithRabbit('tus protocol on ingest', amqpUrl, (url) => {
       ...(name === 'main'
         ? { DFR_API_TOKEN: TOKEN, DFR_MAX_UPLOAD_BYTES: String(MAX_UPLOAD_BYTES) }
         : { DFR_TUS_EXPIRE_AFTER_MS: String(EXPIRE_AFTER_MS) }),
+      ...extra,
     });
   };
 
@@ -322,6 +323,30 @@ describeWithRabbit('tus protocol on ingest', amqpUrl, (url) => {
       expect(await offsetOf(path)).toBe(120_000);
       await expectFile(await patch(path, 120_000, bytes.subarray(120_000)), bytes, 'durable.bin');
     });
+
+    it.each(['crash-before-file-admitted', 'crash-after-file-admitted'])(
+      'a hand-over cut by a crash (%s) is finished after the restart, into one file',
+      async (fault) => {
+        await servers.main.process?.stop();
+        await start('main', { DFR_FAULTS: fault });
+        const bytes = randomBytes(70_000);
+        const name = `${fault}.bin`;
+        const { path } = await create(bytes.length, {
+          'upload-metadata': metadataHeader({ filename: name }),
+        });
+        await patch(path, 0, bytes).catch(() => undefined);
+        const crashed = servers.main.process?.child;
+        await waitFor(() => crashed?.exitCode !== null || crashed?.signalCode !== null, 10_000, 'the crash');
+        await start('main');
+        const head = await call('HEAD', path);
+        expect(head.headers.get('upload-offset')).toBe(String(bytes.length));
+        await expectFile(head, bytes, name);
+        const listing = (await (await fetch(`${base('main')}/files`)).json()) as {
+          files: { name: string }[];
+        };
+        expect(listing.files.filter((file) => file.name === name)).toHaveLength(1);
+      },
+    );
 
     it('an expired upload is 410, and the sweep at start removes it (then 404)', async () => {
       const created = await tusCall(base('expiring'), 'POST', '/uploads/', {

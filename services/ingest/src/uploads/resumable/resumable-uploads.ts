@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError, asError } from '../../../../../shared/src/errors.ts';
+import { faultEnabled } from '../../../../../shared/src/faults.ts';
 import { TooLargeError } from '../../../../../shared/src/fs/hashing-stream.ts';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
@@ -17,6 +18,9 @@ export const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 const CHECKSUM_MISMATCH_MESSAGE =
   'the bytes do not match the checksum sent with them; none of them were kept';
+
+/** How long a status request waits for a hand-over under way before it answers UPLOAD_LOCKED. */
+const HAND_OVER_WAIT_MS = 30_000;
 
 export type ChecksumAlgorithm = 'sha1' | 'sha256';
 
@@ -105,12 +109,16 @@ export class ResumableUploads {
 
   /**
    * The upload as it stands. One that has every byte but is not a file yet (its hand-over failed,
-   * or a crash cut it short) is made one first, so that a client that asks is never told it is
-   * done while no file exists.
+   * a crash cut it short, or it is under way) is made one first, or waited for, so that a client
+   * that asks is never told it is done while no file exists.
    */
   async status(id: string): Promise<PartialUpload> {
     const upload = await this.live(id);
-    if (upload.offset < upload.length || upload.finishedAt || this.locks.isHeld(id)) return upload;
+    if (upload.offset < upload.length || upload.finishedAt) return upload;
+    // Only a hand-over holds a complete upload's lock; it takes a hash and a commit at most.
+    if (!(await this.locks.whenFree(id, HAND_OVER_WAIT_MS))) {
+      throw new AppError('UPLOAD_LOCKED', 'the upload is becoming a file; ask again in a moment');
+    }
     return this.locked(id, async () => {
       const current = await this.live(id);
       return current.finishedAt ? current : this.finish(current);
@@ -235,7 +243,9 @@ export class ResumableUploads {
       { expectedSize: upload.length, digest: this.digests.digest(upload.id, upload.length) },
     );
     await this.deps.store.save({ ...upload, fileId: stored.record.id });
+    if (faultEnabled('crash-before-file-admitted')) process.kill(process.pid, 'SIGKILL');
     const file = await this.deps.uploads.admit(stored);
+    if (faultEnabled('crash-after-file-admitted')) process.kill(process.pid, 'SIGKILL');
     return this.finished(upload, file.id);
   }
 

@@ -27,17 +27,29 @@ export class UploadLocks {
     return this.held.has(id);
   }
 
+  /** Resolves true once `id` is not held (it may be taken again at once), or false after `timeoutMs`. */
+  whenFree(id: string, timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => {
+      const lock = this.held.get(id);
+      return lock ? [lock] : [];
+    }, timeoutMs);
+  }
+
   /** Resolves true once no upload is held, or false when `timeoutMs` passes first. */
-  async idle(timeoutMs: number): Promise<boolean> {
+  idle(timeoutMs: number): Promise<boolean> {
+    return this.waitUntil(() => [...this.held.values()], timeoutMs);
+  }
+
+  private async waitUntil(holding: () => Promise<void>[], timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.held.size > 0) {
+    for (let locks = holding(); locks.length > 0; locks = holding()) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<void>((resolve) => {
         timer = setTimeout(resolve, left);
       });
-      await Promise.race([Promise.all(this.held.values()), timedOut]);
+      await Promise.race([Promise.all(locks), timedOut]);
       clearTimeout(timer);
     }
     return true;
