@@ -308,6 +308,8 @@ describeWithRabbit('tus protocol on ingest', amqpUrl, (url) => {
       expectError(await call('DELETE', path), 423, 'UPLOAD_LOCKED');
       expect(await first.finish()).toBe(204);
       expect(await offsetOf(path)).toBe(bytes.length);
+      const metrics = await (await fetch(`${base('main')}/metrics`)).text();
+      expect(metrics).toMatch(/method="PATCH",route="\/uploads\/:id",status="423"/);
     });
   });
 

@@ -50,7 +50,7 @@ export function createIngestApp(ctx: IngestContext): Express {
   app.get('/admin/fsck', readAuth, fsckReport(ctx));
   app.post('/admin/fsck', apiAuth, fsckRepair(ctx));
   app.post('/admin/scrub', apiAuth, scrubMainCopies(ctx));
-  app.use('/uploads', tusRouter(ctx));
+  app.use(tusRouter(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -8,27 +8,30 @@ import { corsHeaders, setPreflightHeaders } from './cors.ts';
 import { CHECKSUM_ALGORITHMS, TUS_EXTENSIONS, TUS_VERSION } from './tus-protocol.ts';
 import { createUpload, headUpload, patchUpload, terminateUpload } from './upload-handlers.ts';
 
+const UPLOADS = '/uploads';
+
 /**
- * tus 1.0 resumable uploads, mounted at `/uploads` (API.md "tus", README "Resumable uploads").
+ * tus 1.0 resumable uploads at `/uploads/` (API.md "tus", README "Resumable uploads"), mounted at the root.
  * OPTIONS is open (a browser's preflight carries no token); everything else needs the API token
  * and `Tus-Resumable: 1.0.0`. Errors are the service's JSON errors with tus's statuses, rendered
  * by the app's one error handler, which closes lingering when a body was still arriving.
  */
 export function tusRouter(ctx: IngestContext): Router {
   const router = Router();
-  router.use(corsHeaders, (_req, res, next) => {
+  // Full paths on the routes rather than a mount path, so metrics name them `/uploads/:id`.
+  router.use(UPLOADS, corsHeaders, (_req, res, next) => {
     res.setHeader('Tus-Resumable', TUS_VERSION);
     next();
   });
   const discovery = describeServer(ctx.config.maxUploadBytes);
-  router.options('/', discovery);
-  router.options('/:id', discovery);
-  router.use(requireToken(ctx.config.apiToken), requireTusVersion);
+  router.options(`${UPLOADS}/`, discovery);
+  router.options(`${UPLOADS}/:id`, discovery);
+  router.use(UPLOADS, requireToken(ctx.config.apiToken), requireTusVersion);
   const deadline = requestDeadline(ctx.config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS);
-  router.post('/', deadline, createUpload(ctx));
-  router.head('/:id', headUpload(ctx));
-  router.patch('/:id', deadline, patchUpload(ctx));
-  router.delete('/:id', terminateUpload(ctx));
+  router.post(`${UPLOADS}/`, deadline, createUpload(ctx));
+  router.head(`${UPLOADS}/:id`, headUpload(ctx));
+  router.patch(`${UPLOADS}/:id`, deadline, patchUpload(ctx));
+  router.delete(`${UPLOADS}/:id`, terminateUpload(ctx));
   return router;
 }
 

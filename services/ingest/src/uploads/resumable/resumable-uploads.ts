@@ -115,7 +115,7 @@ export class ResumableUploads {
   async status(id: string): Promise<PartialUpload> {
     const upload = await this.live(id);
     if (upload.offset < upload.length || upload.finishedAt) return upload;
-    // Only a hand-over holds a complete upload's lock; it takes a hash and a commit at most.
+    // A complete upload's lock is held by a hand-over (a hash and a commit at most) or a DELETE.
     if (!(await this.locks.whenFree(id, HAND_OVER_WAIT_MS))) {
       throw new AppError('UPLOAD_LOCKED', 'the upload is becoming a file; ask again in a moment');
     }
