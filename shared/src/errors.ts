@@ -10,9 +10,20 @@ export const ErrorStatus = {
   REQUEST_TIMEOUT: 408,
   /** The node still holds copies some file needs: drain it first. */
   NODE_IN_USE: 409,
+  /** A resumable upload is not at the offset the request writes at (tus: 409). */
+  OFFSET_MISMATCH: 409,
+  /** A resumable upload that expired; it is swept soon (tus: 410). */
+  UPLOAD_EXPIRED: 410,
+  /** A protocol version this service does not speak (tus: 412, with Tus-Version). */
+  UNSUPPORTED_VERSION: 412,
   PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
   RANGE_NOT_SATISFIABLE: 416,
+  /** Another request is writing to this resumable upload right now (tus: 423). */
+  UPLOAD_LOCKED: 423,
   HEADERS_TOO_LARGE: 431,
+  /** The bytes did not match the checksum sent with them; they were discarded (tus: 460). */
+  CHECKSUM_MISMATCH: 460,
   CLIENT_CLOSED: 499,
   INTERNAL: 500,
   BAD_GATEWAY: 502,

@@ -131,6 +131,31 @@ describe('BlobStore', () => {
     expect(await store.get(id)).toBeUndefined();
   });
 
+  it('adopts a complete file by a hard link: no copy, the same bytes under both names', async () => {
+    const outside = join(root, 'tus-uploads', 'partial');
+    await mkdir(join(root, 'tus-uploads'));
+    await writeFile(outside, content);
+    const id = randomUUID();
+    const record = await store.adopt(id, outside, { name: 'a.txt', expectedSize: content.length });
+    expect(record).toMatchObject({ id, sha256: sha256(content), size: content.length, name: 'a.txt' });
+    const [kept, blob] = await Promise.all([stat(outside), stat(store.blobPath(id))]);
+    expect(blob.ino).toBe(kept.ino);
+    expect(await store.verify(id)).toBe(true);
+    await rm(outside);
+    expect(await readFile(store.blobPath(id))).toEqual(content);
+  });
+
+  it('adopts with the digest its writer computed, and refuses a file of another size', async () => {
+    const path = join(root, 'partial');
+    await writeFile(path, content);
+    const digest = { sha256: sha256(content), size: content.length };
+    expect((await store.adopt(randomUUID(), path, { digest })).sha256).toBe(digest.sha256);
+    const id = randomUUID();
+    await expect(store.adopt(id, path, { expectedSize: content.length + 1 })).rejects.toThrow(IntegrityError);
+    await expect(store.adopt(id, path, { maxBytes: content.length - 1 })).rejects.toThrow(TooLargeError);
+    expect(await store.get(id)).toBeUndefined();
+  });
+
   it('refuses an id that is not a UUID', async () => {
     expect(() => store.blobPath('../../etc/passwd')).toThrow();
     await expect(store.put('../escape', Readable.from([content]))).rejects.toThrow();

@@ -45,6 +45,7 @@ export const IngestEnv = z.object({
   DFR_LINGER_IDLE_MS: env.positiveInt(DEFAULT_LINGER_BUDGET.idleMs),
   DFR_LINGER_MAX_BYTES: env.positiveInt(DEFAULT_LINGER_BUDGET.maxBytes),
   ...S3Env,
+  DFR_TUS_EXPIRE_AFTER_MS: env.positiveInt(86_400_000),
 });
 export type IngestEnv = z.infer<typeof IngestEnv>;
 
@@ -103,6 +104,8 @@ export interface IngestConfig {
   linger?: LingerBudget;
   /** The S3-compatible API on its own port; off when undefined. */
   s3?: S3Config | undefined;
+  /** A resumable upload not written to for this long expires and is swept. Default 24 h. */
+  tusExpireAfterMs: number;
 }
 
 /** `s3Defaults`: what the S3 API falls back to when its variables are unset (all-in-one). */
@@ -138,5 +141,6 @@ export function ingestConfig(e: IngestEnv, s3Defaults?: typeof ALL_IN_ONE_S3): I
     requestTimeoutMs: e.DFR_REQUEST_TIMEOUT_MS,
     linger: { timeMs: e.DFR_LINGER_TIME_MS, idleMs: e.DFR_LINGER_IDLE_MS, maxBytes: e.DFR_LINGER_MAX_BYTES },
     s3: s3Config(e, s3Defaults),
+    tusExpireAfterMs: e.DFR_TUS_EXPIRE_AFTER_MS,
   };
 }

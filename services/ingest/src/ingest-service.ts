@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Broker, Consumer } from '../../../shared/src/broker/broker.ts';
 import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
 import { BlobStore } from '../../../shared/src/fs/blob-store.ts';
@@ -35,6 +36,8 @@ import { ReplicaWaits } from './replication/replica-waits.ts';
 import type { FileRecord } from './store/metadata-store.ts';
 import { openMetadataStore } from './store/open-metadata-store.ts';
 import { GroupCommit } from './uploads/group-commit.ts';
+import { FilePartialUploadStore } from './uploads/resumable/file-partial-upload-store.ts';
+import { ResumableUploads } from './uploads/resumable/resumable-uploads.ts';
 import { SmallFileWriter } from './uploads/small-file-writer.ts';
 import { UploadService } from './uploads/upload-service.ts';
 
@@ -195,6 +198,16 @@ export async function startIngest(
     maxUploadBytes: config.maxUploadBytes,
     smallMaxBytes: config.inlineMaxBytes,
   });
+  const resumableUploads = new ResumableUploads({
+    store: new FilePartialUploadStore(join(config.dataDir, 'tus-uploads'), blobs.tmpDir),
+    uploads,
+    files: metadata,
+    background,
+    logger,
+    maxUploadBytes: config.maxUploadBytes,
+    expireAfterMs: config.tusExpireAfterMs,
+  });
+  await resumableUploads.open();
   const mainCopies = new MainCopies({
     blobs,
     membership,
@@ -213,6 +226,7 @@ export async function startIngest(
     metadata,
     statuses,
     uploads,
+    resumableUploads,
     publisher,
     membership,
     nodes,
@@ -246,6 +260,7 @@ export async function startIngest(
   healer.start();
   events.start();
   scrubber.start(config.scrubIntervalMs);
+  resumableUploads.start();
   // Commands left unpublished by a previous run go out now rather than after the first interval.
   background.run('the first reconciler pass', () => reconciler.runOnce());
   // In the background, so start-up time does not grow with the number of files.
@@ -267,6 +282,8 @@ export async function startIngest(
       // Live streams end first: they would otherwise hold the server open to its deadline.
       feed.close();
       await Promise.all([closeServer(server, REQUEST_DRAIN_MS), s3?.stop(REQUEST_DRAIN_MS)]);
+      // Writes the close cut short keep what they received before the sweeps and the database stop.
+      await resumableUploads.stop(BACKGROUND_DRAIN_MS);
       clearInterval(sweeps);
       instances.stop();
       await Promise.all([reconciler.stop(), healer.stop(), scrubber.stop()]);

@@ -100,7 +100,7 @@ export async function writeFileAtomically(
  * Creates a directory if needed; a new directory's own entry is fsynced into its parent, or a
  * power cut could lose the directory and every file renamed into it.
  */
-async function ensureDirectory(dir: string): Promise<void> {
+export async function ensureDirectory(dir: string): Promise<void> {
   const firstCreated = await mkdir(dir, { recursive: true });
   if (firstCreated === undefined) return;
   let current = dir;

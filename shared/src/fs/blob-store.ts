@@ -1,13 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, readFileSync, rmSync, statSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pipeline, type Readable } from 'node:stream';
 import { z } from 'zod';
 import { asError } from '../errors.ts';
 import { FileId, Sha256, Size, Timestamp } from '../messages/common.ts';
-import { checkDigest, writeAtomically, writeFileAtomically } from './atomic-write.ts';
+import { checkDigest, ensureDirectory, writeAtomically, writeFileAtomically } from './atomic-write.ts';
 import { type FileWrite, writeEntriesAtomically } from './atomic-write-batch.ts';
 import { writeBytesAtomicallySync } from './atomic-write-sync.ts';
 import { hashFile } from './hash-file.ts';
@@ -57,6 +57,12 @@ export const BlobRecord = z.object({
   contentType: z.string().optional(),
 });
 export type BlobRecord = z.infer<typeof BlobRecord>;
+
+/** The SHA-256 and size of bytes, as a writer that saw them go by computed them. */
+export interface Digest {
+  sha256: string;
+  size: number;
+}
 
 export interface PutOptions {
   expectedSha256?: string;
@@ -136,6 +142,34 @@ export class BlobStore {
       ...options,
       syncDirectory: false,
     });
+    const record = receiptFor(id, digest, options);
+    await writeFileAtomically(this.recordPath(id), JSON.stringify(record), this.tmpDir);
+    await rm(this.lostPath(id), { force: true });
+    return record;
+  }
+
+  /**
+   * `put` for bytes already complete and fsynced in a file on this store's filesystem (a finished
+   * resumable upload): the blob becomes a hard link to that file, so nothing is copied. The file
+   * stays where it is; its owner removes it once the blob is recorded as a file, so a crash in
+   * between leaves the bytes under both names, never under neither (a blob no file owns is
+   * swept, see orphan-sweep.ts). `digest`, from a writer that hashed the bytes as they arrived,
+   * spares reading them again; without it the file is hashed here. The file must not change
+   * afterwards: both names are the same bytes.
+   */
+  async adopt(
+    id: string,
+    path: string,
+    options: PutOptions & { digest?: Digest | undefined } = {},
+  ): Promise<BlobRecord> {
+    const size = (await stat(path)).size;
+    if (options.maxBytes !== undefined && size > options.maxBytes) throw new TooLargeError(options.maxBytes);
+    const digest = options.digest?.size === size ? options.digest : await hashFile(path);
+    checkDigest(digest, options);
+    const target = this.blobPath(id);
+    await ensureDirectory(dirname(target));
+    await link(path, target);
+    // As in put: the receipt's directory sync makes the new name durable too.
     const record = receiptFor(id, digest, options);
     await writeFileAtomically(this.recordPath(id), JSON.stringify(record), this.tmpDir);
     await rm(this.lostPath(id), { force: true });

@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler, Response } from 'express';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -32,6 +33,8 @@ export function sendError(req: Request, res: Response, appError: AppError): void
   for (const header of ['Content-Disposition', 'Content-Length', 'ETag', 'Accept-Ranges'])
     res.removeHeader(header);
   lingerAfterAnswer(req, res, appError);
+  // Statuses outside Node's table (tus's 460, nginx's 499) would go out as "unknown".
+  if (!STATUS_CODES[appError.status]) res.statusMessage = appError.code.replaceAll('_', ' ').toLowerCase();
   res.status(appError.status).json({ error: { code: appError.code, message: appError.message } });
 }
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 
 /**
@@ -6,6 +7,11 @@ import type { RequestHandler } from 'express';
  * (token, declared size): a refused client then never sends the bytes.
  */
 export const expectContinue: RequestHandler = (req, res, next) => {
-  if (/\b100-continue\b/i.test(req.get('expect') ?? '')) res.writeContinue();
+  inviteBody(req, res);
   next();
 };
+
+/** expectContinue for a route whose last checks run inside its handler, just before it reads the body. */
+export function inviteBody(req: IncomingMessage, res: ServerResponse): void {
+  if (/\b100-continue\b/i.test(String(req.headers.expect ?? ''))) res.writeContinue();
+}

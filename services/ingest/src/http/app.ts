@@ -13,6 +13,7 @@ import { deleteFile, getStatus, listFiles, listInstances } from './rest/files.ts
 import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './rest/multipart-upload.ts';
 import { cancelDrain, listNodes, removeNode, startDrain } from './rest/nodes.ts';
 import { checkUploadQuery, rawUpload, refuseDeclaredOversize } from './rest/upload.ts';
+import { tusRouter } from './tus/tus-router.ts';
 
 /** The ingest HTTP API (API.md), built from its dependencies so tests can mount it on port 0. */
 export function createIngestApp(ctx: IngestContext): Express {
@@ -54,6 +55,7 @@ export function createIngestApp(ctx: IngestContext): Express {
   app.post('/admin/fsck', apiAuth, fsckRepair(ctx));
   app.post('/admin/scrub', apiAuth, scrubMainCopies(ctx));
   app.get('/instances', readAuth, listInstances(ctx));
+  app.use(tusRouter(ctx));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import type { BlobRecord, BlobStore } from '../../../../shared/src/fs/blob-store.ts';
+import type { BlobRecord, BlobStore, Digest } from '../../../../shared/src/fs/blob-store.ts';
 import { declaredMediaType } from '../../../../shared/src/http/content-type.ts';
 import { readBody } from '../../../../shared/src/http/read-body.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
@@ -78,6 +78,26 @@ export class UploadService {
         return { record: await smallFiles.put(id, bytes, options), meta, bytes };
       }
       return { record: await blobs.put(id, body, options), meta };
+    } catch (err) {
+      throw uploadError(err);
+    }
+  }
+
+  /**
+   * `store` for bytes already complete and durable in a file of the data directory (a finished
+   * resumable upload): the file becomes the stored bytes without being copied (BlobStore.adopt)
+   * and stays where it is, for its owner to remove once the bytes are admitted. A file of
+   * another size than `expectedSize` is refused; `digest`, when the owner hashed the bytes as
+   * they arrived, spares reading them again.
+   */
+  async storeFile(
+    path: string,
+    meta: UploadMeta,
+    expected: { expectedSize: number; digest?: Digest | undefined },
+  ): Promise<StoredUpload> {
+    const options = { maxBytes: this.deps.maxUploadBytes, name: meta.name, ...expected };
+    try {
+      return { record: await this.deps.blobs.adopt(randomUUID(), path, options), meta };
     } catch (err) {
       throw uploadError(err);
     }

@@ -15,6 +15,7 @@ import type { MainCopies } from '../../main-copies/main-copies.ts';
 import type { CommandPublisher } from '../../replication/command-publisher.ts';
 import type { MembershipStore } from '../../store/membership-store.ts';
 import type { MetadataStore } from '../../store/metadata-store.ts';
+import type { ResumableUploads } from '../../uploads/resumable/resumable-uploads.ts';
 import type { UploadService } from '../../uploads/upload-service.ts';
 
 /** What the ingest routes work with; built once by ingest-service.ts. */
@@ -26,6 +27,8 @@ export interface IngestContext {
   /** File statuses with the nodes' states applied: what every read shows. */
   statuses: FileStatuses;
   uploads: UploadService;
+  /** Uploads that arrive in pieces (the tus front end). */
+  resumableUploads: ResumableUploads;
   publisher: CommandPublisher;
   membership: Membership;
   nodes: MembershipStore;
