@@ -1,21 +1,7 @@
 import type { HeartbeatRecord, MembershipStore, NodeRecord, NodeReplicaCounts } from '../membership-store.ts';
+import { FORGET_WORKER_AFTER_MS, type NodeRow, toNodeRecord } from '../node-rows.ts';
 import { PG_METADATA_MIGRATIONS } from './migrations.ts';
 import type { PgDatabase } from './pg-database.ts';
-
-/** A worker unheard for this long is forgotten (a process replaced long ago). */
-const FORGET_WORKER_AFTER_MS = 3_600_000;
-
-interface NodeRow {
-  id: string;
-  url: string | null;
-  zone: string | null;
-  free_bytes: number | null;
-  total_bytes: number | null;
-  last_seen_ms: number | null;
-  state: string | null;
-  draining: boolean;
-  drain_total: number;
-}
 
 /**
  * MembershipStore on PostgreSQL: every ingest instance records the heartbeats it consumes here,
@@ -98,18 +84,7 @@ export class PostgresMembershipStore implements MembershipStore {
       list.push({ id: row.worker_id, lastSeenMs: row.last_seen_ms });
       byNode.set(row.node, list);
     }
-    return nodes.rows.map((row) => ({
-      id: row.id,
-      url: row.url,
-      zone: row.zone,
-      freeBytes: row.free_bytes,
-      totalBytes: row.total_bytes,
-      lastSeenMs: row.last_seen_ms,
-      state: row.state,
-      draining: row.draining,
-      drainTotal: row.drain_total,
-      workers: byNode.get(row.id) ?? [],
-    }));
+    return nodes.rows.map((row) => toNodeRecord(row, byNode.get(row.id) ?? []));
   }
 
   async countReplicasByNode(): Promise<Map<string, NodeReplicaCounts>> {

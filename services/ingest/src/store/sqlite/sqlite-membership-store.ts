@@ -1,21 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { HeartbeatRecord, MembershipStore, NodeRecord, NodeReplicaCounts } from '../membership-store.ts';
+import { FORGET_WORKER_AFTER_MS, type NodeRow, toNodeRecord } from '../node-rows.ts';
 import { METADATA_MIGRATIONS, migrate } from './migrations.ts';
-
-/** A worker unheard for this long is forgotten (a process replaced long ago). */
-const FORGET_WORKER_AFTER_MS = 3_600_000;
-
-interface NodeRow {
-  id: string;
-  url: string | null;
-  zone: string | null;
-  free_bytes: number | null;
-  total_bytes: number | null;
-  last_seen_ms: number | null;
-  state: string | null;
-  draining: number;
-  drain_total: number;
-}
 
 /** MembershipStore on ingest's SQLite database, sharing the connection of SqliteMetadataStore. */
 export class SqliteMembershipStore implements MembershipStore {
@@ -102,18 +88,7 @@ export class SqliteMembershipStore implements MembershipStore {
       list.push({ id: row.worker_id, lastSeenMs: row.last_seen_ms });
       workers.set(row.node, list);
     }
-    return this.statements.nodes.all().map((row) => ({
-      id: row.id,
-      url: row.url,
-      zone: row.zone,
-      freeBytes: row.free_bytes,
-      totalBytes: row.total_bytes,
-      lastSeenMs: row.last_seen_ms,
-      state: row.state,
-      draining: row.draining === 1,
-      drainTotal: row.drain_total,
-      workers: workers.get(row.id) ?? [],
-    }));
+    return this.statements.nodes.all().map((row) => toNodeRecord(row, workers.get(row.id) ?? []));
   }
 
   async countReplicasByNode(): Promise<Map<string, NodeReplicaCounts>> {
