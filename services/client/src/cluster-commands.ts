@@ -1,19 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { humanBytes } from '../../../shared/src/human-bytes.ts';
 import { type ApiClient, CliError, type FsckReport, type NodeList } from './api-client.ts';
 import type { Print } from './commands.ts';
-
-/** Bytes as a short human figure (binary units). */
-export function humanBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
 
 function nodeLine(node: NodeList[number]): string {
   const space = `${humanBytes(node.freeBytes)} free of ${humanBytes(node.totalBytes)}`;
