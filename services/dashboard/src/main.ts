@@ -24,7 +24,19 @@ const tokenInput = byId<HTMLInputElement>('token-input');
 const forget = byId<HTMLButtonElement>('token-forget');
 const message = byId('message');
 const live = byId('live');
+/** File names the feed can show instead of ids: those listed and those received lately. */
 const names = new Map<string, string>();
+const NAMES_KEPT = 2_000;
+
+function remember(id: string, name: string): void {
+  names.delete(id);
+  names.set(id, name);
+  // A Map iterates oldest first: the page open for days keeps only the recent ones.
+  for (const oldest of names.keys()) {
+    if (names.size <= NAMES_KEPT) break;
+    names.delete(oldest);
+  }
+}
 
 function say(text: string, bad = false): void {
   message.textContent = text;
@@ -48,7 +60,7 @@ const feed = new LiveStream(
   '/events',
   (event) => {
     if (event.type === 'file.received' && typeof event.data.name === 'string')
-      names.set(String(event.data.fileId), event.data.name);
+      remember(String(event.data.fileId), event.data.name);
     addToFeed(byId('feed'), event, (id) => names.get(id));
     refreshSoon();
   },
@@ -75,7 +87,7 @@ async function refresh(): Promise<void> {
       api.get<{ files: FileStatus[] }>(`/files?limit=${FILES_SHOWN}`),
       api.get<Summary>('/dashboard/summary'),
     ]);
-    for (const file of page.files) names.set(file.id, file.name);
+    for (const file of page.files) remember(file.id, file.name);
     renderSummary(byId('summary'), summary);
     renderNodes(byId('nodes').querySelector('tbody') as HTMLElement, nodes, summary.queues, drain);
     const columns = columnsFor(
