@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { z } from 'zod';
 
@@ -92,7 +92,7 @@ export class ApiClient {
     if (onSent) {
       let sent = 0;
       body = body.pipe(
-        new PassThrough({
+        new Transform({
           transform(chunk: Buffer, _encoding, done) {
             sent += chunk.length;
             onSent(sent, info.size);
