@@ -1,14 +1,15 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { z } from 'zod';
 
 /** A failure the CLI reports as one line. */
 export class CliError extends Error {}
 
-const Receipt = z.object({
+// Loose: fields the CLI does not read still reach `--json` output as the server sent them.
+const Receipt = z.looseObject({
   node: z.string(),
   state: z.string(),
   sha256: z.string().optional(),
@@ -17,7 +18,7 @@ const Receipt = z.object({
   reason: z.string().optional(),
 });
 
-export const FileStatus = z.object({
+export const FileStatus = z.looseObject({
   id: z.string(),
   name: z.string(),
   size: z.number(),
@@ -30,7 +31,7 @@ export const FileStatus = z.object({
 export type FileStatus = z.infer<typeof FileStatus>;
 
 const FileList = z.object({ files: z.array(FileStatus), next: z.string().nullable() });
-const NodeView = z.object({
+const NodeView = z.looseObject({
   id: z.string(),
   url: z.string().nullable(),
   healthy: z.boolean(),
@@ -72,17 +73,38 @@ export class ApiClient {
     readonly token: string | undefined,
   ) {}
 
-  /** Streams a file with `PUT /files/<name>`; memory does not grow with its size. */
-  async upload(path: string, wait: number, timeoutMs: number): Promise<FileStatus> {
+  /**
+   * Streams a file with `PUT /files/<name>`; memory does not grow with its size. `onSent` hears
+   * the bytes handed to the connection so far (what a progress bar shows).
+   */
+  async upload(
+    path: string,
+    wait: number,
+    timeoutMs: number,
+    onSent?: (bytes: number, size: number) => void,
+  ): Promise<FileStatus> {
     const info = await stat(path).catch(() => {
       throw new CliError(`cannot read ${path}`);
     });
     if (!info.isFile()) throw new CliError(`${path} is not a file`);
     const url = `${this.server}/files/${encodeURIComponent(basename(path))}?wait=${wait}&timeout=${timeoutMs}`;
+    let body: Readable = createReadStream(path);
+    if (onSent) {
+      let sent = 0;
+      body = body.pipe(
+        new Transform({
+          transform(chunk: Buffer, _encoding, done) {
+            sent += chunk.length;
+            onSent(sent, info.size);
+            done(null, chunk);
+          },
+        }),
+      );
+    }
     const response = await this.request(url, {
       method: 'PUT',
       headers: { 'content-length': String(info.size), 'content-type': 'application/octet-stream' },
-      body: Readable.toWeb(createReadStream(path)) as unknown as RequestInit['body'],
+      body: Readable.toWeb(body) as unknown as RequestInit['body'],
       duplex: 'half',
     });
     return FileStatus.parse(await this.json(response));

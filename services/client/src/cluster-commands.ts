@@ -1,27 +1,19 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { humanBytes } from '../../../shared/src/human-bytes.ts';
 import { type ApiClient, CliError, type FsckReport, type NodeList } from './api-client.ts';
-import type { Print } from './commands.ts';
+import { type Output, paintState } from './output.ts';
 
-/** Bytes as a short human figure (binary units). */
-export function humanBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '-';
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value >= 10 || unit === 0 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
-}
-
-function nodeLine(node: NodeList[number]): string {
+function nodeLine(out: Output, node: NodeList[number]): string {
   const space = `${humanBytes(node.freeBytes)} free of ${humanBytes(node.totalBytes)}`;
   const drain = node.drain ? `  drain ${node.drain.total - node.drain.remaining}/${node.drain.total}` : '';
   const healing = node.healing ? `  healing ${node.healing}` : '';
   return [
     node.id.padEnd(10),
-    (node.state ?? (node.healthy ? 'up' : 'down')).padEnd(9),
+    paintState(
+      out.colors,
+      node.state ?? (node.healthy ? 'up' : 'down'),
+      (node.state ?? (node.healthy ? 'up' : 'down')).padEnd(9),
+    ),
     (node.zone ?? '-').padEnd(8),
     space.padEnd(26),
     `${node.files ?? 0} files`.padEnd(12),
@@ -30,39 +22,45 @@ function nodeLine(node: NodeList[number]): string {
   ].join(' ');
 }
 
-/** `dfr nodes`: state, zone, free space, files held, workers, URL and drain progress. */
-export async function nodes(api: ApiClient, print: Print): Promise<void> {
-  print(
-    [
-      'NODE'.padEnd(10),
-      'STATE'.padEnd(9),
-      'ZONE'.padEnd(8),
-      'SPACE'.padEnd(26),
-      'FILES'.padEnd(12),
-      'WORKERS'.padEnd(10),
-      'URL',
-    ].join(' '),
-  );
-  for (const node of await api.nodes()) print(nodeLine(node));
+/** `dfr nodes`: state, zone, free space, files held, workers, URL and drain progress; `--json`: the list. */
+export async function nodes(api: ApiClient, out: Output): Promise<void> {
+  const list = await api.nodes();
+  out.result(list, () => {
+    out.line(
+      [
+        'NODE'.padEnd(10),
+        'STATE'.padEnd(9),
+        'ZONE'.padEnd(8),
+        'SPACE'.padEnd(26),
+        'FILES'.padEnd(12),
+        'WORKERS'.padEnd(10),
+        'URL',
+      ].join(' '),
+    );
+    for (const node of list) out.line(nodeLine(out, node));
+  });
 }
 
-/** `dfr drain <node> [--cancel]`. */
-export async function drain(api: ApiClient, print: Print, node: string, cancel: boolean): Promise<void> {
+/** `dfr drain <node> [--cancel]`; `--json`: the node as the server now shows it. */
+export async function drain(api: ApiClient, out: Output, node: string, cancel: boolean): Promise<void> {
   const view = await api.drain(node, cancel);
-  print(
-    cancel
-      ? `Drain of ${node} cancelled`
-      : `Draining ${node}: ${view.drain?.remaining ?? 0} replica(s) to move`,
+  out.result(view, () =>
+    out.line(
+      cancel
+        ? `Drain of ${node} cancelled`
+        : `Draining ${node}: ${view.drain?.remaining ?? 0} replica(s) to move`,
+    ),
   );
 }
 
 /** `dfr nodes rm <node>`. */
-export async function removeNode(api: ApiClient, print: Print, node: string): Promise<void> {
+export async function removeNode(api: ApiClient, out: Output, node: string): Promise<void> {
   await api.removeNode(node);
-  print(`Removed ${node}`);
+  out.result({ removed: node }, () => out.line(`Removed ${node}`));
 }
 
-function printReport(report: FsckReport, print: Print): void {
+function printReport(report: FsckReport, out: Output): void {
+  const print = (line: string) => out.line(line);
   print(`${report.files} files checked at ${report.checkedAt}`);
   print(`  under-replicated: ${report.underReplicated.count}`);
   for (const f of report.underReplicated.files ?? [])
@@ -74,7 +72,7 @@ function printReport(report: FsckReport, print: Print): void {
   print(`  extra copies:     ${report.extra.count}`);
   for (const c of report.extra.copies ?? []) print(`    ${c.id}  on ${c.node}`);
   print(`  nodes down:       ${report.nodesDown.length > 0 ? report.nodesDown.join(', ') : 'none'}`);
-  print(report.healthy ? 'Status: HEALTHY' : 'Status: NOT HEALTHY');
+  print(report.healthy ? out.colors.green('Status: HEALTHY') : out.colors.red('Status: NOT HEALTHY'));
 }
 
 /**
@@ -83,8 +81,8 @@ function printReport(report: FsckReport, print: Print): void {
  */
 export async function fsck(
   api: ApiClient,
-  print: Print,
-  options: { repair: boolean; json: boolean; timeoutMs: number },
+  out: Output,
+  options: { repair: boolean; timeoutMs: number },
 ): Promise<void> {
   let report = await api.fsck(options.repair);
   const deadline = Date.now() + options.timeoutMs;
@@ -92,8 +90,7 @@ export async function fsck(
     await sleep(1_000);
     report = await api.fsck(false);
   }
-  if (options.json) print(JSON.stringify(report, null, 2));
-  else printReport(report, print);
+  out.result(report, () => printReport(report, out));
   if (!report.healthy)
     throw new CliError(options.repair ? 'problems remain after repairing' : 'problems found');
 }

@@ -3,48 +3,10 @@ import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { HashingStream } from '../../../shared/src/fs/hashing-stream.ts';
-import { type ApiClient, CliError, type FileStatus } from './api-client.ts';
+import { type ApiClient, CliError } from './api-client.ts';
 import { followEvents, type StreamEvent } from './event-stream.ts';
-
-export type Print = (line: string) => void;
-
-/** Uploads each file, then waits (polling if needed) until `wait` replicas or the timeout. */
-export async function upload(
-  api: ApiClient,
-  print: Print,
-  paths: string[],
-  options: { wait: number | undefined; timeoutMs: number },
-): Promise<void> {
-  for (const path of paths) {
-    const deadline = Date.now() + options.timeoutMs;
-    let status = await api.upload(path, options.wait ?? 1000, Math.min(options.timeoutMs, 30_000));
-    const wanted = Math.min(options.wait ?? status.target, status.target);
-    print(status.id);
-    while (status.replicas < wanted && Date.now() < deadline && !settled(status)) {
-      await sleep(250);
-      status = await api.status(status.id);
-    }
-    print(`Server response: ${status.status}`);
-    if (status.replicas >= status.target) print('Upload Successful');
-    if (status.replicas < wanted) {
-      throw new CliError(
-        `${path}: ${status.replicas} of ${wanted} replicas confirmed (${failedNodes(status)})`,
-      );
-    }
-  }
-}
-
-/** Every replica is either stored or failed: waiting longer changes nothing. */
-function settled(status: FileStatus): boolean {
-  return status.nodes.length > 0 && status.nodes.every((n) => n.state === 'stored' || n.state === 'failed');
-}
-
-function failedNodes(status: FileStatus): string {
-  const failed = status.nodes.filter((n) => n.state === 'failed').map((n) => n.node);
-  return failed.length > 0 ? `failed on ${failed.join(', ')}` : 'timed out';
-}
+import { type Output, paintState } from './output.ts';
 
 /** One event as a line: time, type, node, and what else it says that matters. */
 export function eventLine(event: StreamEvent): string {
@@ -71,27 +33,31 @@ export function eventLine(event: StreamEvent): string {
 
 /**
  * `dfr status <id> [--watch]`: the file's status; with --watch, its live events (the SSE stream)
- * until it is whole, then the status again.
+ * until it is whole, then the status again. With `--json`: the status object; with both, one
+ * JSON object per line, each event as `{id, type, data}` and the status last as `{type: "status"}`.
  */
 export async function status(
   api: ApiClient,
-  print: Print,
+  out: Output,
   id: string,
   options: { watch?: boolean } = {},
 ): Promise<void> {
   if (options.watch) {
     await followEvents(`${api.server}/files/${encodeURIComponent(id)}/events`, api.token, (event) =>
-      print(eventLine(event)),
+      out.stream(event, () => out.line(eventLine(event))),
     );
   }
   const file = await api.status(id);
-  print(file.status);
-  print(`${file.name}  ${file.size} bytes  sha256 ${file.sha256}`);
-  for (const node of file.nodes) {
-    print(
-      `  ${node.node.padEnd(10)} ${node.state.padEnd(8)} ${node.storedAt ?? node.reason ?? ''}`.trimEnd(),
-    );
-  }
+  const print = () => {
+    out.line(file.status);
+    out.line(`${file.name}  ${file.size} bytes  sha256 ${file.sha256}`);
+    for (const node of file.nodes) {
+      const state = paintState(out.colors, node.state, node.state.padEnd(8));
+      out.line(`  ${node.node.padEnd(10)} ${state} ${node.storedAt ?? node.reason ?? ''}`.trimEnd());
+    }
+  };
+  if (options.watch) out.stream({ id: undefined, type: 'status', data: file }, print);
+  else out.result(file, print);
 }
 
 /**
@@ -100,7 +66,7 @@ export async function status(
  */
 export async function download(
   api: ApiClient,
-  print: Print,
+  out: Output,
   id: string,
   options: { output: string | undefined; from: string | undefined },
 ): Promise<void> {
@@ -120,8 +86,10 @@ export async function download(
     await rm(tmp, { force: true });
     throw err;
   }
-  print(`Saved ${target} (${file.size} bytes, sha256 ${file.sha256})`);
-  print('Download Successful');
+  out.result({ id: file.id, path: target, size: file.size, sha256: file.sha256 }, () => {
+    out.line(`Saved ${target} (${file.size} bytes, sha256 ${file.sha256})`);
+    out.line(out.colors.green('Download Successful'));
+  });
 }
 
 async function nodeUrl(api: ApiClient, node: string): Promise<string> {
@@ -137,20 +105,25 @@ function safeLocalName(name: string, id: string): string {
   return bare === name && bare !== '' && bare !== '.' && bare !== '..' ? bare : id;
 }
 
-export async function list(api: ApiClient, print: Print, limit: number): Promise<void> {
+/** `dfr ls`: newest first; `--json`: the page as the server sent it (`{files, next}`). */
+export async function list(api: ApiClient, out: Output, limit: number): Promise<void> {
   const page = await api.list(limit);
-  for (const file of page.files) {
-    print(`${file.id}  ${file.status.padEnd(12)} ${String(file.size).padStart(12)}  ${file.name}`);
-  }
-  if (page.next) print(`(more: --cursor ${page.next})`);
+  out.result(page, () => {
+    for (const file of page.files) {
+      out.line(`${file.id}  ${file.status.padEnd(12)} ${String(file.size).padStart(12)}  ${file.name}`);
+    }
+    if (page.next) out.line(`(more: --cursor ${page.next})`);
+  });
 }
 
-export async function remove(api: ApiClient, print: Print, id: string): Promise<void> {
+export async function remove(api: ApiClient, out: Output, id: string): Promise<void> {
   await api.remove(id);
-  print(`Deleted ${id}`);
+  out.result({ deleted: id }, () => out.line(`Deleted ${id}`));
 }
 
-/** `dfr events`: the cluster's events as they happen, one line each, until interrupted. */
-export async function events(api: ApiClient, print: Print): Promise<void> {
-  await followEvents(`${api.server}/events`, api.token, (event) => print(eventLine(event)));
+/** `dfr events`: the cluster's events as they happen, one line each (`--json`: one object each), until interrupted. */
+export async function events(api: ApiClient, out: Output): Promise<void> {
+  await followEvents(`${api.server}/events`, api.token, (event) =>
+    out.stream(event, () => out.line(eventLine(event))),
+  );
 }

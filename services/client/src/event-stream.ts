@@ -10,13 +10,15 @@ export interface StreamEvent {
 
 /**
  * Reads a text/event-stream (the service's SSE endpoints) and hands each event to `onEvent`;
- * resolves when the server ends the stream. node:http rather than fetch, whose body reader holds
- * back small chunks; an SSE line must show the moment it arrives.
+ * resolves when the server ends the stream, or when `signal` aborts (the caller has seen
+ * enough, or its deadline passed). node:http rather than fetch, whose body reader holds back
+ * small chunks; an SSE line must show the moment it arrives.
  */
 export function followEvents(
   url: string,
   token: string | undefined,
   onEvent: (event: StreamEvent) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   const request = url.startsWith('https:') ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
@@ -40,9 +42,21 @@ export function followEvents(
         }
       });
       res.on('end', resolve);
-      res.on('error', (err) => reject(new CliError(`the event stream broke: ${err.message}`)));
+      res.on('error', (err) => {
+        if (signal?.aborted) resolve();
+        else reject(new CliError(`the event stream broke: ${err.message}`));
+      });
     });
-    req.on('error', (err) => reject(new CliError(`cannot reach ${new URL(url).origin}: ${err.message}`)));
+    req.on('error', (err) => {
+      if (signal?.aborted) resolve();
+      else reject(new CliError(`cannot reach ${new URL(url).origin}: ${err.message}`));
+    });
+    const stop = () => {
+      req.destroy();
+      resolve();
+    };
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
     req.end();
   });
 }

@@ -10,6 +10,7 @@ import { listen } from '../../../shared/src/http/listen.ts';
 import { createMetrics } from '../../../shared/src/http/metrics.ts';
 import type { Logger } from '../../../shared/src/logger.ts';
 import { BackgroundWork } from '../../../shared/src/process/background-work.ts';
+import { ClusterStats } from './cluster/cluster-stats.ts';
 import { FileStatuses } from './cluster/file-statuses.ts';
 import { DEFAULT_HEALER_OPTIONS, Healer } from './cluster/healer.ts';
 import { InstanceDirectory } from './cluster/instance-directory.ts';
@@ -96,12 +97,8 @@ export async function startIngest(
   const background = new BackgroundWork(logger);
   const names = topologyNames(config.amqpPrefix);
   const metrics = createMetrics({ service: 'ingest' });
-  const { replicationSeconds } = registerIngestMetrics(metrics.registry, {
-    metadata,
-    membership,
-    broker,
-    names,
-  });
+  const cluster = new ClusterStats({ metadata, membership, broker, names });
+  const { replicationSeconds } = registerIngestMetrics(metrics.registry, { cluster, membership });
   const milestones = new FileMilestones({ metadata, statuses, log: events, replicationSeconds });
   let publicUrl = config.publicUrl;
   const ownUrl = () => publicUrl ?? `http://127.0.0.1:${config.port}`;
@@ -245,6 +242,7 @@ export async function startIngest(
     }),
     events,
     feed,
+    cluster,
     metrics,
     broker,
     background,

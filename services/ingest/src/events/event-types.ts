@@ -1,22 +1,25 @@
 /**
  * The events of the live status (API.md, "Live status"): file events carry `fileId`, replica
- * and node events `node`. Kept in the event log (store/event-store.ts) and sent over SSE.
+ * and node events `node`. Kept in the event log (store/event-store.ts) and sent over SSE. A
+ * list as well as a type: a browser's EventSource needs every name it listens for.
  */
-export type EventType =
-  | 'file.received'
-  | 'file.completed'
-  | 'file.degraded'
-  | 'file.healed'
-  | 'file.deleted'
-  | 'replica.stored'
-  | 'replica.failed'
-  | 'replica.lost'
-  | 'replica.deleted'
-  | 'node.up'
-  | 'node.suspect'
-  | 'node.down'
-  | 'node.draining'
-  | 'node.drained';
+export const EVENT_TYPES = [
+  'file.received',
+  'file.completed',
+  'file.degraded',
+  'file.healed',
+  'file.deleted',
+  'replica.stored',
+  'replica.failed',
+  'replica.lost',
+  'replica.deleted',
+  'node.up',
+  'node.suspect',
+  'node.down',
+  'node.draining',
+  'node.drained',
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
 
 /** An event as the services record it; the log adds its id and, when not given, the time. */
 export interface ClusterChange {

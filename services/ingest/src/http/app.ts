@@ -5,6 +5,8 @@ import { expectContinue } from '../../../../shared/src/http/expect-continue.ts';
 import { requestDeadline } from '../../../../shared/src/http/request-deadline.ts';
 import { requireToken } from '../../../../shared/src/http/require-token.ts';
 import { DEFAULT_REQUEST_TIMEOUT_MS } from '../config.ts';
+import { dashboardRoutes } from './dashboard/dashboard-routes.ts';
+import { readAuth as readSessionAuth } from './dashboard/read-session.ts';
 import { fsckRepair, fsckReport, scrubMainCopies } from './rest/admin.ts';
 import type { IngestContext } from './rest/context.ts';
 import { downloadFile, internalBlob, removeInternalBlob } from './rest/download.ts';
@@ -25,7 +27,8 @@ export function createIngestApp(ctx: IngestContext): Express {
 
   const apiAuth = requireToken(ctx.config.apiToken);
   const clusterAuth = requireToken(ctx.config.clusterToken);
-  const readAuth = ctx.config.protectDownloads ? apiAuth : requireToken();
+  // Reads also take the read session cookie, which the dashboard's EventSource streams carry.
+  const readAuth = readSessionAuth(ctx.config.apiToken, ctx.config.protectDownloads ?? false);
   const maxBytes = ctx.config.maxUploadBytes;
   // Checks that may refuse an upload run before `100 Continue` invites its body.
   const beforeBody = (framingBytes: number) => [
@@ -64,6 +67,7 @@ export function createIngestApp(ctx: IngestContext): Express {
     if (!ctx.metadataReachable()) throw new AppError('NOT_READY', 'the metadata database cannot be reached');
     res.json({ status: 'ready' });
   });
+  app.use(dashboardRoutes(ctx, { read: readAuth, api: apiAuth }));
   app.use(metrics.router);
   app.use(notFound);
   app.use(errorHandler(ctx.logger));

@@ -1,11 +1,6 @@
 import { Gauge, Histogram, type Registry } from 'prom-client';
-import type { Broker } from '../../../../shared/src/broker/broker.ts';
-import type { TopologyNames } from '../../../../shared/src/broker/topology.ts';
+import { ageSeconds, type ClusterStats } from '../cluster/cluster-stats.ts';
 import type { Membership } from '../cluster/membership.ts';
-import type { MetadataStats, MetadataStore } from '../store/metadata-store.ts';
-
-/** A scrape reads the metadata once for all the gauges that come from it. */
-const STATS_REUSE_MS = 1_000;
 
 export interface IngestMetrics {
   /** Upload to each verified replica (`kind="replica"`) and to the file's target (`kind="target"`). */
@@ -20,20 +15,9 @@ export interface IngestMetrics {
  */
 export function registerIngestMetrics(
   registry: Registry,
-  deps: { metadata: MetadataStore; membership: Membership; broker: Broker; names: TopologyNames },
+  deps: { cluster: ClusterStats; membership: Membership },
 ): IngestMetrics {
-  let cached: { atMs: number; stats: Promise<MetadataStats> } | undefined;
-  const stats = () => {
-    const nowMs = Date.now();
-    if (!cached || nowMs - cached.atMs > STATS_REUSE_MS) {
-      const read = deps.membership.downNodes().then((down) => deps.metadata.stats(nowMs, [...down]));
-      read.catch(() => {
-        if (cached?.stats === read) cached = undefined;
-      });
-      cached = { atMs: nowMs, stats: read };
-    }
-    return cached.stats;
-  };
+  const stats = deps.cluster.stats;
   const registers = [registry];
   new Gauge({
     name: 'dfr_files',
@@ -67,8 +51,7 @@ export function registerIngestMetrics(
     help: 'Age of the file of the oldest replica still pending (0 when none is)',
     registers,
     async collect() {
-      const since = (await stats()).oldestPendingSince;
-      this.set(since ? Math.max(0, (Date.now() - Date.parse(since)) / 1000) : 0);
+      this.set(ageSeconds((await stats()).oldestPendingSince));
     },
   });
   new Gauge({
@@ -107,11 +90,9 @@ export function registerIngestMetrics(
     async collect() {
       this.reset();
       queueMessages.reset();
-      for (const member of await deps.membership.members()) {
-        const info = await deps.broker.inspectQueue(deps.names.nodeQueue(member.id));
-        if (!info) continue;
-        this.set({ node: member.id }, info.consumers);
-        queueMessages.set({ node: member.id }, info.messages);
+      for (const [node, info] of await deps.cluster.queues()) {
+        this.set({ node }, info.consumers);
+        queueMessages.set({ node }, info.messages);
       }
     },
   });
@@ -120,7 +101,7 @@ export function registerIngestMetrics(
     help: 'Messages in the dead-letter queue',
     registers,
     async collect() {
-      this.set((await deps.broker.inspectQueue(deps.names.deadLetterQueue))?.messages ?? 0);
+      this.set((await deps.cluster.deadLetters()) ?? 0);
     },
   });
   return {

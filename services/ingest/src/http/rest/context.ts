@@ -3,6 +3,7 @@ import type { BlobStore } from '../../../../../shared/src/fs/blob-store.ts';
 import type { ServiceMetrics } from '../../../../../shared/src/http/metrics.ts';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
+import type { ClusterStats } from '../../cluster/cluster-stats.ts';
 import type { FileStatuses } from '../../cluster/file-statuses.ts';
 import type { InstanceDirectory } from '../../cluster/instance-directory.ts';
 import type { Maintenance } from '../../cluster/maintenance.ts';
@@ -42,6 +43,8 @@ export interface IngestContext {
   /** The cluster's event log (history, SSE replays) and its live tail. */
   events: EventLog;
   feed: EventFeed;
+  /** The cluster in figures (counts, queue backlogs, dead letters), a second old at most. */
+  cluster: ClusterStats;
   /** This process's /metrics: the HTTP counters and what the services register. */
   metrics: ServiceMetrics;
   broker: Broker;
