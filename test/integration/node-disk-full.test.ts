@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BlobStore } from '../../shared/src/fs/blob-store.ts';
+import { TieredBlobStore } from '../../shared/src/fs/tiered-blob-store.ts';
 import { sha256 } from '../support/http.ts';
 import { type ReplicatorNode, startReplicatorNode } from '../support/replicator-node.ts';
 import { storeProblems } from '../support/store-check.ts';
@@ -38,7 +38,7 @@ if (!mounted) {
  */
 describe.skipIf(!mounted)('a full node store', () => {
   let node: ReplicatorNode;
-  let store: BlobStore;
+  let store: TieredBlobStore;
   let source: Server;
   let sourceUrl: string;
   let served: Buffer = Buffer.alloc(0);
@@ -50,11 +50,16 @@ describe.skipIf(!mounted)('a full node store', () => {
   });
 
   beforeEach(async () => {
-    await rm(join(storeDir, 'blobs'), { recursive: true, force: true });
-    store = new BlobStore(storeDir);
+    for (const name of ['blobs', 'small.db', 'small.db-wal', 'small.db-shm']) {
+      await rm(join(storeDir, name), { recursive: true, force: true });
+    }
+    store = new TieredBlobStore(storeDir);
     await store.open();
     node = await startReplicatorNode(store, DELIVERY_LIMIT);
-    return () => node.close();
+    return async () => {
+      await node.close();
+      await store.close();
+    };
   });
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { sweepOrphanBlobs } from '../../services/ingest/src/main-copies/orphan-sweep.ts';
 import { SqliteMetadataStore } from '../../services/ingest/src/store/sqlite/sqlite-metadata-store.ts';
-import { BlobStore } from '../../shared/src/fs/blob-store.ts';
+import { TieredBlobStore } from '../../shared/src/fs/tiered-blob-store.ts';
 import { silentLogger } from '../../shared/src/logger.ts';
 
 let dir = '';
@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 it('the orphan sweep removes main copies no file owns, and keeps the others', async () => {
-  const blobs = new BlobStore(join(dir, 'data'));
+  const blobs = new TieredBlobStore(join(dir, 'data'));
   await blobs.open();
   const owned = await blobs.put(randomUUID(), Readable.from([Buffer.from('owned')]));
   const file = { id: owned.id, name: 'a', sha256: owned.sha256, size: owned.size, createdAt: owned.storedAt };

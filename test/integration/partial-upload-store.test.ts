@@ -7,8 +7,8 @@ import { pipeline } from 'node:stream/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FilePartialUploadStore } from '../../services/ingest/src/uploads/resumable/file-partial-upload-store.ts';
 import type { PartialUpload } from '../../services/ingest/src/uploads/resumable/partial-upload-store.ts';
-import { BlobStore } from '../../shared/src/fs/blob-store.ts';
 import { TooLargeError } from '../../shared/src/fs/hashing-stream.ts';
+import { TieredBlobStore } from '../../shared/src/fs/tiered-blob-store.ts';
 
 const newUpload = (length: number): PartialUpload => ({
   id: randomBytes(16).toString('hex'),
@@ -22,7 +22,7 @@ const newUpload = (length: number): PartialUpload => ({
 /** The durable state of resumable uploads, on real files (the store the tus front end writes through). */
 describe('FilePartialUploadStore', () => {
   let root: string;
-  let blobs: BlobStore;
+  let blobs: TieredBlobStore;
   let store: FilePartialUploadStore;
   const folder = () => join(root, 'tus-uploads');
   const reopen = async () => {
@@ -32,7 +32,7 @@ describe('FilePartialUploadStore', () => {
 
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'dfr-partial-store-'));
-    blobs = new BlobStore(root);
+    blobs = new TieredBlobStore(root);
     await blobs.open();
     await reopen();
   });

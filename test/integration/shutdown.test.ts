@@ -11,7 +11,7 @@ import type { PublishOptions } from '../../shared/src/broker/broker.ts';
 import { MemoryBroker } from '../../shared/src/broker/memory-broker.ts';
 import { replicationTopology } from '../../shared/src/broker/topology.ts';
 import { parseConfig } from '../../shared/src/config.ts';
-import { BlobStore } from '../../shared/src/fs/blob-store.ts';
+import { TieredBlobStore } from '../../shared/src/fs/tiered-blob-store.ts';
 import { createLogger, type Logger } from '../../shared/src/logger.ts';
 import { uploadPut } from '../support/http.ts';
 
@@ -126,10 +126,11 @@ describe('stopping with background work in flight', () => {
         logger,
         { consumerVisibleAfterMs: 0 },
       );
-      const blobs = new BlobStore(join(dir, 'node1'));
+      const blobs = new TieredBlobStore(join(dir, 'node1'));
       await blobs.open();
       const big = Buffer.alloc(8 * 1024 * 1024, 7);
-      for (let i = 0; i < 8; i++) await blobs.putBytesMany([{ id: randomUUID(), bytes: big }]);
+      for (let i = 0; i < 8; i++) await blobs.putMany([{ id: randomUUID(), bytes: big }]);
+      await blobs.close();
       const scrub = fetch(`${worker.url}/admin/scrub`, { method: 'POST' }).catch(() => undefined);
       await new Promise((resolve) => setTimeout(resolve, 20));
       const started = Date.now();

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerApp } from '../../services/node-worker/src/app.ts';
-import { BlobStore } from '../../shared/src/fs/blob-store.ts';
+import { TieredBlobStore } from '../../shared/src/fs/tiered-blob-store.ts';
 import { listen } from '../../shared/src/http/listen.ts';
 import { silentLogger } from '../../shared/src/logger.ts';
 
@@ -22,7 +22,7 @@ describe('a node worker with DFR_PROTECT_DOWNLOADS', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dfr-node-auth-'));
-    const store = new BlobStore(dir);
+    const store = new TieredBlobStore(dir);
     await store.open();
     await store.put(id, Readable.from([Buffer.from('held by the node')]), { name: 'held.txt' });
     const access = { protectDownloads: true, apiToken: API_TOKEN, clusterToken: CLUSTER_TOKEN };

@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import Database from 'better-sqlite3';
 
 /** Every file (not folder) under dir, as paths relative to it. */
 export async function filesUnder(dir: string): Promise<string[]> {
@@ -11,8 +13,13 @@ export async function filesUnder(dir: string): Promise<string[]> {
 }
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
-/** What an ingest data directory may hold at rest: its instance id, the database, complete blobs with receipts. */
-const AT_REST = new RegExp(`^(instance-id|metadata\\.db(-wal|-shm)?|blobs/[0-9a-f]{2}/${UUID}(\\.json)?)$`);
+/**
+ * What a data directory may hold at rest: its instance id, the metadata database, the small-file
+ * table, complete blobs with receipts.
+ */
+const AT_REST = new RegExp(
+  `^(instance-id|(metadata|small)\\.db(-wal|-shm)?|blobs/[0-9a-f]{2}/${UUID}(\\.json)?)$`,
+);
 
 /**
  * What is wrong with the files under root, whose only writable places are the given data
@@ -38,8 +45,21 @@ export async function storeProblems(root: string, dataDirs: string[]): Promise<s
   return problems;
 }
 
-/** The ids of the blobs held in a data directory, sorted. */
+/** The ids of the blobs held in a data directory, as plain files or as rows of its small-file table, sorted. */
 export async function blobIds(dataDir: string): Promise<string[]> {
   const files = await filesUnder(join(dataDir, 'blobs'));
-  return files.filter((file) => !file.endsWith('.json')).map((file) => file.split('/').pop() ?? '');
+  const plain = files.filter((file) => !file.endsWith('.json')).map((file) => file.split('/').pop() ?? '');
+  return [...plain, ...smallBlobIds(dataDir)].sort();
+}
+
+/** The ids of the rows of a data directory's small-file table, read through a connection of its own. */
+export function smallBlobIds(dataDir: string): string[] {
+  const path = join(dataDir, 'small.db');
+  if (!existsSync(path)) return [];
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    return (db.prepare('SELECT id FROM blobs ORDER BY id').all() as { id: string }[]).map((row) => row.id);
+  } finally {
+    db.close();
+  }
 }

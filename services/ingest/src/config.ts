@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, env } from '../../../shared/src/config.ts';
 import { DEFAULT_LINGER_BUDGET, type LingerBudget } from '../../../shared/src/http/lingering-close.ts';
-import { MAX_INLINE_FILE_BYTES } from '../../../shared/src/messages/replicate-files.ts';
+import { smallFileMaxBytes } from '../../../shared/src/messages/replicate-files.ts';
 import { MAX_REPLICAS } from './cluster/placer.ts';
 import { type ALL_IN_ONE_S3, type S3Config, S3Env, s3Config } from './http/s3/s3-config.ts';
 
@@ -26,11 +26,7 @@ export const IngestEnv = z.object({
   DFR_DELIVERY_LIMIT: env.positiveInt(10),
   DFR_REPUBLISH_AFTER_MS: env.positiveInt(30_000),
   DFR_REPUBLISH_MAX_MS: env.positiveInt(600_000),
-  DFR_INLINE_MAX_BYTES: env.nonNegativeInt(
-    64 * 1024,
-    MAX_INLINE_FILE_BYTES,
-    'the most a replication command can carry inline',
-  ),
+  DFR_INLINE_MAX_BYTES: smallFileMaxBytes(),
   DFR_RETRY_FAILED_AFTER_MS: env.positiveInt(300_000),
   DFR_RECONCILE_INTERVAL_MS: env.positiveInt(5_000),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Broker, Consumer } from '../../../shared/src/broker/broker.ts';
 import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
-import { BlobStore } from '../../../shared/src/fs/blob-store.ts';
+import { TieredBlobStore } from '../../../shared/src/fs/tiered-blob-store.ts';
 import { closeServer } from '../../../shared/src/http/close-server.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
 import { createMetrics } from '../../../shared/src/http/metrics.ts';
@@ -39,7 +38,6 @@ import { openMetadataStore } from './store/open-metadata-store.ts';
 import { GroupCommit } from './uploads/group-commit.ts';
 import { FilePartialUploadStore } from './uploads/resumable/file-partial-upload-store.ts';
 import { ResumableUploads } from './uploads/resumable/resumable-uploads.ts';
-import { SmallFileWriter } from './uploads/small-file-writer.ts';
 import { UploadService } from './uploads/upload-service.ts';
 
 /** How long stopping lets requests under way finish before cutting their connections. */
@@ -72,7 +70,7 @@ export async function startIngest(
   broker: Broker,
   logger: Logger,
 ): Promise<RunningIngest> {
-  const blobs = new BlobStore(config.dataDir);
+  const blobs = new TieredBlobStore(config.dataDir, { smallMaxBytes: config.inlineMaxBytes });
   await blobs.open();
   const instanceId = await instanceIdOf(config.dataDir, blobs.tmpDir);
   const opened = await openMetadataStore({
@@ -140,8 +138,7 @@ export async function startIngest(
     redeclareTopology: async () =>
       broker.assertTopology(topologyFor((await nodes.listNodes()).map((n) => n.id))),
     inlineMaxBytes: config.inlineMaxBytes,
-    // Only files up to inlineMaxBytes are read: one synchronous read beats four async fs calls.
-    readMainCopy: async (id) => readFileSync(blobs.blobPath(id)),
+    readMainCopy: (id) => blobs.bytesOf(id),
   });
   const healer = new Healer(
     {
@@ -180,7 +177,6 @@ export async function startIngest(
   const waits = new ReplicaWaits(metadata, statuses);
   const uploads = new UploadService({
     blobs,
-    smallFiles: new SmallFileWriter(blobs),
     admissions: new GroupCommit(metadata),
     statuses,
     publisher,
@@ -193,7 +189,6 @@ export async function startIngest(
     onUnderPlaced: () => healer.markDirty(),
     events,
     maxUploadBytes: config.maxUploadBytes,
-    smallMaxBytes: config.inlineMaxBytes,
   });
   const resumableUploads = new ResumableUploads({
     store: new FilePartialUploadStore(join(config.dataDir, 'tus-uploads'), blobs.tmpDir),
@@ -296,6 +291,7 @@ export async function startIngest(
       await events.stop();
       waits.close();
       await opened.close();
+      await blobs.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConfigError, env } from '../../../shared/src/config.ts';
 import { Zone } from '../../../shared/src/messages/node-heartbeat.ts';
+import { smallFileMaxBytes } from '../../../shared/src/messages/replicate-files.ts';
 
 /** A node worker's environment (API.md); `--node`, `--port`, `--dir` override the variables. */
 export const WorkerEnv = z.object({
@@ -21,6 +22,7 @@ export const WorkerEnv = z.object({
   DFR_INVENTORY_INTERVAL_MS: env.nonNegativeInt(3_600_000),
   DFR_NODE_ZONE: z.preprocess((value) => (value === '' ? undefined : value), Zone.optional()),
   DFR_IDLE_TIMEOUT_MS: env.positiveInt(120_000),
+  DFR_INLINE_MAX_BYTES: smallFileMaxBytes(),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
@@ -51,6 +53,8 @@ export interface WorkerConfig {
   /** The node's failure domain (DFR_NODE_ZONE): replicas of one file spread over zones. */
   zone?: string | undefined;
   idleTimeoutMs: number;
+  /** Copies up to this size are rows of the store's small-file table (DFR_INLINE_MAX_BYTES). */
+  smallMaxBytes?: number;
 }
 
 export function workerConfig(e: WorkerEnv): WorkerConfig {
@@ -74,5 +78,6 @@ export function workerConfig(e: WorkerEnv): WorkerConfig {
     inventoryIntervalMs: e.DFR_INVENTORY_INTERVAL_MS,
     zone: e.DFR_NODE_ZONE,
     idleTimeoutMs: e.DFR_IDLE_TIMEOUT_MS,
+    smallMaxBytes: e.DFR_INLINE_MAX_BYTES,
   };
 }

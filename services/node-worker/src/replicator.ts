@@ -125,11 +125,11 @@ export class Replicator {
     const stored: BlobRecord[] = [];
     const missing: InlineReplica[] = [];
     for (const file of files) {
-      const held = this.heldCopy(file);
+      const held = await this.heldCopy(file);
       if (held) stored.push(held);
       else missing.push(file);
     }
-    const outcomes = await this.deps.store.putBytesMany(
+    const outcomes = await this.deps.store.putMany(
       missing.map((file) => ({
         id: file.fileId,
         bytes: Buffer.from(file.content, 'base64'),
@@ -149,27 +149,19 @@ export class Replicator {
     return { stored, failed };
   }
 
-  /** A small file whose bytes came with the command: kept if already held, else written. */
-  private storeInline(file: InlineReplica): BlobRecord {
-    return (
-      this.heldCopy(file) ??
-      this.deps.store.putBytes(file.fileId, Buffer.from(file.content, 'base64'), expectationsOf(file))
-    );
-  }
-
   /** The store's receipt for the file, if it holds a copy with the command's size and SHA-256. */
-  private heldCopy(file: { fileId: string; size: number; sha256: string }): BlobRecord | undefined {
-    const held = this.deps.store.getSync(file.fileId);
+  private async heldCopy(file: {
+    fileId: string;
+    size: number;
+    sha256: string;
+  }): Promise<BlobRecord | undefined> {
+    const held = await this.deps.store.get(file.fileId);
     return isCopyOf(held, file) ? held : undefined;
   }
 
   private async replicate(command: ReplicateFile, earlierAttempts: number, log: Logger): Promise<void> {
-    if (command.content !== undefined) {
-      await this.reportStored(this.storeInline({ ...command, content: command.content }));
-      return;
-    }
-    const held = await this.deps.store.get(command.fileId);
-    if (isCopyOf(held, command)) {
+    const held = await this.heldCopy(command);
+    if (held) {
       log.debug('already holds a verified copy');
       await this.reportStored(held);
       return;

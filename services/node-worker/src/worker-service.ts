@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import type { Broker } from '../../../shared/src/broker/broker.ts';
 import { replicationTopology, topologyNames } from '../../../shared/src/broker/topology.ts';
-import { BlobStore, STALE_TMP_MS } from '../../../shared/src/fs/blob-store.ts';
+import { STALE_TMP_MS } from '../../../shared/src/fs/temporary-folders.ts';
+import { TieredBlobStore } from '../../../shared/src/fs/tiered-blob-store.ts';
 import { closeServer } from '../../../shared/src/http/close-server.ts';
 import { listen } from '../../../shared/src/http/listen.ts';
 import { createMetrics } from '../../../shared/src/http/metrics.ts';
@@ -47,7 +48,7 @@ export async function startWorker(
   logger: Logger,
   options: { consumerVisibleAfterMs?: number } = {},
 ): Promise<RunningWorker> {
-  const store = new BlobStore(config.dir);
+  const store = new TieredBlobStore(config.dir, { smallMaxBytes: config.smallMaxBytes });
   await store.open();
   const background = new BackgroundWork(logger);
   const sweeper = setInterval(
@@ -153,6 +154,7 @@ export async function startWorker(
       if (!(await background.drain(BACKGROUND_DRAIN_MS))) {
         logger.warn({ tasks: background.size }, 'background work still running at shutdown');
       }
+      await store.close();
     },
   };
 }

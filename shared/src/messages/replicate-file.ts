@@ -20,13 +20,7 @@ export const ReplicateFile = z.object({
    * `sourceUrl` cannot serve the bytes: a file is healed even when its main copy is gone.
    */
   sources: z.array(HttpUrl).max(16).optional(),
-  /**
-   * The bytes themselves (base64) for small files, so the worker need not pull them; verified
-   * against size and SHA-256 like pulled bytes.
-   */
-  content: z
-    .base64()
-    .max(1024 * 1024)
-    .optional(),
+  // A small file's bytes travel in a ReplicateFiles. The `content` older ingests put here is
+  // stripped when parsed, so a worker pulls such a file from `sourceUrl` instead.
 });
 export type ReplicateFile = z.infer<typeof ReplicateFile>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { env } from '../config.ts';
 import { FileId, MediaType, NodeId, Sha256, Size } from './common.ts';
 
 /** Most files one ReplicateFiles carries; ingest stops filling a batch well before it. */
@@ -9,6 +10,14 @@ export const MAX_FILES_PER_BATCH = 256;
  * `DFR_INLINE_MAX_BYTES` cannot exceed it, so no command ingest builds can fail this schema.
  */
 export const MAX_INLINE_FILE_BYTES = 768 * 1024;
+/**
+ * DFR_INLINE_MAX_BYTES, read by ingest and by every worker: the one "small" threshold. A file up
+ * to it is stored as a row of its store's small-file table (ingest's and each node's) and
+ * travels inside a ReplicateFiles; a larger one is a plain file that workers pull.
+ */
+export const smallFileMaxBytes = () =>
+  env.nonNegativeInt(64 * 1024, MAX_INLINE_FILE_BYTES, 'the most a replication command can carry inline');
+
 const MAX_INLINE_BASE64_CHARS = (MAX_INLINE_FILE_BYTES / 3) * 4;
 
 /** One small file of a ReplicateFiles, bytes included (base64). */

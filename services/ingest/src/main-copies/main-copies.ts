@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { AppError } from '../../../../shared/src/errors.ts';
-import type { BlobStore } from '../../../../shared/src/fs/blob-store.ts';
 import { pumpFile } from '../../../../shared/src/fs/pump-file.ts';
+import type { TieredBlobStore } from '../../../../shared/src/fs/tiered-blob-store.ts';
 import { discard, getStream } from '../../../../shared/src/http/get-stream.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
@@ -26,7 +26,7 @@ export class MainCopies {
 
   constructor(
     private readonly deps: {
-      blobs: BlobStore;
+      blobs: TieredBlobStore;
       membership: Pick<Membership, 'urlOf'>;
       /** This instance's id, what the files it holds name as their origin. */
       instanceId: string;
@@ -145,8 +145,13 @@ export class MainCopies {
   }
 
   /** Writes the main copy's bytes as they are on disk to a reader that checks them itself. */
-  sendUnchecked(file: FileStatus, range: { start: number; end: number }, out: Writable): Promise<void> {
-    return pumpFile(this.deps.blobs.blobPath(file.id), range, out);
+  async sendUnchecked(file: FileStatus, range: { start: number; end: number }, out: Writable): Promise<void> {
+    const path = this.deps.blobs.plainPath(file.id);
+    if (path) return pumpFile(path, range, out);
+    // A small file: one buffer, written at once (the caller ends `out`).
+    const bytes = await this.deps.blobs.bytesOf(file.id);
+    if (!bytes || bytes.length <= range.end) throw new Error('the main copy is shorter than the range');
+    out.write(bytes.subarray(range.start, range.end + 1));
   }
 
   /** A node that is not down holding a verified replica, if any. */

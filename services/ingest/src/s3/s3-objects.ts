@@ -44,14 +44,9 @@ export class S3Objects {
    * gets the media type reduced as every upload's is (`text/plain; charset=utf-8` is
    * `text/plain`, which replication commands require); S3 keeps the Content-Type as sent.
    */
-  store(
-    key: string,
-    body: Readable,
-    headers: ObjectHeaders,
-    declaredBytes: number | undefined,
-  ): Promise<StoredUpload> {
+  store(key: string, body: Readable, headers: ObjectHeaders): Promise<StoredUpload> {
     const meta = { name: displayName(key), contentType: declaredMediaType(headers.contentType) };
-    return this.deps.uploads.store(body, meta, declaredBytes);
+    return this.deps.uploads.store(body, meta);
   }
 
   /** Drops stored bytes that will not become an object (the request failed after storing them). */

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlobRecord, BlobStore, Digest } from '../../../../shared/src/fs/blob-store.ts';
 import { declaredMediaType } from '../../../../shared/src/http/content-type.ts';
-import { readBody } from '../../../../shared/src/http/read-body.ts';
 import type { Logger } from '../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../shared/src/process/background-work.ts';
 import type { FileStatuses } from '../cluster/file-statuses.ts';
@@ -13,7 +12,6 @@ import { CLAIM_LEASE_MS } from '../replication/outbox-policy.ts';
 import type { ReplicaWaits } from '../replication/replica-waits.ts';
 import type { FileRecord, FileStatus } from '../store/metadata-store.ts';
 import type { GroupCommit } from './group-commit.ts';
-import type { SmallFileWriter } from './small-file-writer.ts';
 import { uploadError } from './upload-errors.ts';
 
 /** What a client said about an upload besides its bytes. */
@@ -27,13 +25,10 @@ export interface UploadMeta {
 export interface StoredUpload {
   record: BlobRecord;
   meta: UploadMeta;
-  /** The bytes, when they were read into memory rather than streamed. */
-  bytes?: Buffer;
 }
 
 export interface UploadServiceDeps {
   blobs: BlobStore;
-  smallFiles: SmallFileWriter;
   admissions: GroupCommit;
   statuses: Pick<FileStatuses, 'get'>;
   publisher: CommandPublisher;
@@ -50,8 +45,6 @@ export interface UploadServiceDeps {
   onUnderPlaced: () => void;
   events: EventLog;
   maxUploadBytes: number;
-  /** Bodies declared this small are read into memory and stored in groups. */
-  smallMaxBytes: number;
 }
 
 /**
@@ -65,19 +58,14 @@ export class UploadService {
 
   /**
    * Streams a body into the data directory, hashed on the way, limited to the maximum upload
-   * size. A body declared small is read into memory and stored with the other small uploads of
-   * the moment, in one round of fsyncs. Durable when it resolves, but not a file until admitted.
+   * size: a small one as a row stored with the other small uploads of the moment in one
+   * transaction, a large one as a plain file (the store tells them apart by reading). Durable
+   * when it resolves, but not a file until admitted.
    */
-  async store(body: Readable, meta: UploadMeta, declaredBytes?: number): Promise<StoredUpload> {
-    const { blobs, smallFiles, maxUploadBytes, smallMaxBytes } = this.deps;
-    const id = randomUUID();
-    const options = { maxBytes: maxUploadBytes, name: meta.name };
+  async store(body: Readable, meta: UploadMeta): Promise<StoredUpload> {
+    const options = { maxBytes: this.deps.maxUploadBytes, name: meta.name };
     try {
-      if (declaredBytes !== undefined && declaredBytes <= Math.min(smallMaxBytes, maxUploadBytes)) {
-        const bytes = await readBody(body, declaredBytes);
-        return { record: await smallFiles.put(id, bytes, options), meta, bytes };
-      }
-      return { record: await blobs.put(id, body, options), meta };
+      return { record: await this.deps.blobs.put(randomUUID(), body, options), meta };
     } catch (err) {
       throw uploadError(err);
     }
@@ -147,14 +135,9 @@ export class UploadService {
       state: 'pending' as const,
       attempts: 0,
     }));
-    const inMemory = stored.bytes ? new Map([[file.id, stored.bytes]]) : undefined;
-    this.deps.background.run(
-      'publishing replication commands',
-      () => this.deps.publisher.publish(commands, inMemory),
-      {
-        fileId: file.id,
-      },
-    );
+    this.deps.background.run('publishing replication commands', () => this.deps.publisher.publish(commands), {
+      fileId: file.id,
+    });
     return file;
   }
 
@@ -167,9 +150,9 @@ export class UploadService {
   async upload(
     body: Readable,
     meta: UploadMeta,
-    options: { declaredBytes?: number | undefined; replicas?: number | undefined } = {},
+    options: { replicas?: number | undefined } = {},
   ): Promise<FileRecord> {
-    return this.admit(await this.store(body, meta, options.declaredBytes), options);
+    return this.admit(await this.store(body, meta), options);
   }
 
   /**

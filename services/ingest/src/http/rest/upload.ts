@@ -14,7 +14,7 @@ export function rawUpload(ctx: IngestContext): RequestHandler {
       name: displayName(String(req.params.name)),
       contentType: declaredMediaType(req.get('content-type')),
     };
-    const stored = await ctx.uploads.store(req, meta, declaredLength(req.get('content-length')));
+    const stored = await ctx.uploads.store(req, meta);
     await answerUpload(ctx, req, res, stored);
   };
 }

@@ -17,8 +17,6 @@ export interface RequestPayload {
   /** The decoded payload; fails at its end if a digest, checksum or chunk signature is wrong. */
   body: Readable;
   check: PayloadCheck;
-  /** The payload's length when the client declared it (before any byte is read). */
-  declaredBytes: number | undefined;
 }
 
 /**
@@ -30,7 +28,7 @@ export function requestPayload(req: Request, payload: PayloadMode): RequestPaylo
   const check = new PayloadCheck(expectations);
   if (payload.kind !== 'chunked') {
     pipeline(req, check, () => undefined);
-    return { body: check, check, declaredBytes: declaredLength(req.get('content-length')) };
+    return { body: check, check };
   }
   const decodedLength = declaredLength(req.get('x-amz-decoded-content-length'));
   const decoder = new AwsChunkedDecoder({
@@ -41,7 +39,7 @@ export function requestPayload(req: Request, payload: PayloadMode): RequestPaylo
   });
   // pipeline destroys every stream with the first error, so the reader of `check` sees it.
   pipeline(req, decoder, check, () => undefined);
-  return { body: check, check, declaredBytes: decodedLength };
+  return { body: check, check };
 }
 
 function expectationsOf(req: Request, payload: PayloadMode): PayloadExpectations {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { BlobStore } from '../../../../../shared/src/fs/blob-store.ts';
+import type { TieredBlobStore } from '../../../../../shared/src/fs/tiered-blob-store.ts';
 import { closeServer } from '../../../../../shared/src/http/close-server.ts';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
@@ -33,7 +33,7 @@ export interface S3Deps {
   uploads: UploadService;
   metadata: MetadataStore;
   mainCopies: MainCopies;
-  blobs: BlobStore;
+  blobs: TieredBlobStore;
   publisher: CommandPublisher;
   background: BackgroundWork;
   logger: Logger;

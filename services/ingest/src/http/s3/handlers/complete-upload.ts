@@ -50,7 +50,6 @@ export async function completeMultipartUpload(
         key,
         assembleParts(ctx.parts, upload.uploadId, parts),
         upload.headers,
-        size,
       );
       const fields = {
         bucket: upload.bucket,

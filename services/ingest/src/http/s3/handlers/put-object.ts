@@ -29,7 +29,7 @@ export async function putObject(
   await requireBucket(ctx, bucket);
   const payload = requestPayload(req, call.verified.payload);
   acceptBody(req, res, call, ctx.maxUploadBytes, ctx.requestTimeoutMs);
-  const stored = await ctx.objects.store(key, payload.body, headers, payload.declaredBytes);
+  const stored = await ctx.objects.store(key, payload.body, headers);
   if (res.headersSent) {
     await ctx.objects.discard(stored);
     return;
@@ -80,7 +80,7 @@ export async function copyObject(
   const bytes = await openObjectBytes(ctx, source.file);
   bytes.on('error', (err) => check.destroy(err));
   bytes.pipe(check);
-  const stored = await ctx.objects.store(key, check, headers, source.object.size);
+  const stored = await ctx.objects.store(key, check, headers);
   const fields = { bucket, key, etag: check.md5Hex(), headers, checksum: undefined };
   const published = await ctx.objects.publish(stored, fields, (object) =>
     ctx.catalog.putObject(object, condition),
