@@ -53,7 +53,13 @@ export class SmallBlobTable {
 
   constructor(readonly path: string) {}
 
-  open(): void {
+  /** Creates the table if needed; `readonly` opens an existing one without writing to it. */
+  open(options: { readonly?: boolean } = {}): void {
+    if (options.readonly) {
+      this.db = new Database(this.path, { readonly: true, fileMustExist: true });
+      this.statements = prepare(this.db);
+      return;
+    }
     mkdirSync(dirname(this.path), { recursive: true });
     const db = new Database(this.path);
     db.pragma('busy_timeout = 10000');
