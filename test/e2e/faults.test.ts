@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { topologyNames } from '../../shared/src/broker/topology.ts';
+import { smallTableDamage } from '../support/blob-damage.ts';
 import { download, getStatus, StatusBody, sha256, uploadPut, waitForReplicas } from '../support/http.ts';
 import {
   canRunPrivateRabbit,
@@ -13,6 +14,7 @@ import {
 } from '../support/private-rabbit.ts';
 import { type ServiceProcess, startService } from '../support/processes.ts';
 import { publishRaw, queueInfo } from '../support/queues.ts';
+import { smallBlobIds } from '../support/store-check.ts';
 import { waitFor } from '../support/wait-for.ts';
 
 const NODES = ['node1', 'node2', 'node3'] as const;
@@ -142,15 +144,9 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
     const doomed = await startWorker('node1', { DFR_FAULTS: 'crash-after-batch-stored' });
     const files = await Promise.all(Array.from({ length: 8 }, (_, i) => put(1024 + i, `batch-${i}.bin`)));
     await waitFor(() => doomed.child.signalCode === 'SIGKILL', 30_000, 'node1 to crash after a batch');
-    const held = await Promise.all(
-      files.map((f) =>
-        stat(join(storeOf('node1'), 'blobs', f.id.slice(0, 2), f.id)).then(
-          () => true,
-          () => false,
-        ),
-      ),
-    );
-    expect(held).toContain(true);
+    // Small files are rows of node1's table: stored, their transaction committed, not reported.
+    const held = new Set(smallBlobIds(storeOf('node1')));
+    expect(files.some((f) => held.has(f.id))).toBe(true);
     for (const file of files) {
       const node1 = (await getStatus(ingest, file.id)).nodes.find((n) => n.node === 'node1');
       expect(node1?.state).toBe('pending');
@@ -254,14 +250,10 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
         `${node} delete`,
       );
     }
-    const blob = join(storeOf('node2'), 'blobs', file.id.slice(0, 2), file.id);
-    expect((await readFile(blob)).length).toBe(2048);
+    // A small file: a row of node2's table, still there while node2 was down.
+    expect(smallBlobIds(storeOf('node2'))).toContain(file.id);
     await startWorker('node2');
-    await waitFor(
-      async () => (await readFile(blob).catch(() => undefined)) === undefined,
-      30_000,
-      'node2 delete',
-    );
+    await waitFor(() => !smallBlobIds(storeOf('node2')).includes(file.id), 30_000, 'node2 delete');
     expect((await fetch(`${ingest}/files/${file.id}`, { method: 'DELETE' })).status).toBe(404);
   });
 
@@ -352,6 +344,24 @@ describe.skipIf(!privateRabbitAvailable)('faults: nothing acknowledged is lost',
       async () => sha256(await readFile(blob).catch(() => Buffer.alloc(0))) === sha256(file.bytes),
       20_000,
       'node1 copy replaced',
+    );
+    await expectEverywhere([file]);
+  });
+
+  it('a flipped byte in a small replica (a row) is found by a scrub and replaced', async () => {
+    const file = await put(3000, 'small-rot.bin');
+    await expectEverywhere([file]);
+    await smallTableDamage(storeOf('node1')).corrupt(file.id);
+    await expect(download(`${workerUrl('node1')}/files/${file.id}`)).rejects.toThrow();
+    const response = await fetch(`${workerUrl('node1')}/admin/scrub`, { method: 'POST' });
+    expect(response.status).toBe(200);
+    await waitFor(
+      async () => {
+        const got = await download(`${workerUrl('node1')}/files/${file.id}`).catch(() => undefined);
+        return got?.status === 200 && sha256(got.bytes) === sha256(file.bytes);
+      },
+      30_000,
+      'node1 row replaced',
     );
     await expectEverywhere([file]);
   });

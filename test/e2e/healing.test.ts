@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
 import { deleteTopology, describeWithRabbit, resolveAmqpUrl, uniquePrefix } from '../support/amqp.ts';
+import { dropAllSmallCopies, takeCopyOut } from '../support/blob-damage.ts';
 import {
   download,
   getStatus,
@@ -213,6 +214,7 @@ describeWithRabbit('membership, placement and healing', amqpUrl, (url) => {
   it('heals node to node when the main copies are gone too', async () => {
     const blobs = join(dir, 'data', 'blobs');
     for (const shard of await readdir(blobs)) await rm(join(blobs, shard), { recursive: true, force: true });
+    dropAllSmallCopies(join(dir, 'data'));
     await workers.get('node3')?.kill();
     await waitFor(
       async () => (await nodes()).find((n) => n.id === 'node3')?.state === 'down',
@@ -258,27 +260,25 @@ describeWithRabbit('membership, placement and healing', amqpUrl, (url) => {
       n.node === 'node1' && n.state === 'stored' && Date.parse(n.storedAt ?? '') < Date.now() - 2_000;
     const status = (await statuses()).find((s) => s.nodes.some(settled));
     if (!status) throw new Error('no file on node1');
-    const shard = join(dir, 'nodes', 'node1', 'blobs', status.id.slice(0, 2));
-    await rm(join(shard, status.id));
-    await rm(join(shard, `${status.id}.json`));
+    await takeCopyOut(join(dir, 'nodes', 'node1'), status.id);
     // A stray: node5's copy of a file deleted meanwhile, put back behind everyone's back.
     const { body } = await uploadPut(base, 'stray.bin', randomBytes(2_000), '?wait=3');
     const stray = StatusBody.parse(body);
-    const node5Shard = join(dir, 'nodes', 'node5', 'blobs', stray.id.slice(0, 2));
-    const saved = join(dir, 'saved');
-    await mkdir(saved, { recursive: true });
-    await copyFile(join(node5Shard, stray.id), join(saved, stray.id));
-    await copyFile(join(node5Shard, `${stray.id}.json`), join(saved, `${stray.id}.json`));
-    expect((await fetch(`${base}/files/${stray.id}`, { method: 'DELETE' })).status).toBe(204);
+    const node5 = join(dir, 'nodes', 'node5');
     const node5Url = await nodeUrl('node5');
-    // The node drops the receipt first, then the bytes: wait until both are gone from its store.
+    const saved = await takeCopyOut(node5, stray.id);
+    expect((await fetch(`${base}/files/${stray.id}`, { method: 'DELETE' })).status).toBe(204);
     await waitFor(
-      async () => (await readdir(node5Shard).catch(() => [])).every((entry) => !entry.startsWith(stray.id)),
+      async () => {
+        const history = (await fetch(`${base}/files/${stray.id}/history`).then((r) => r.json())) as {
+          events: { type: string; node?: string }[];
+        };
+        return history.events.some((event) => event.type === 'replica.deleted' && event.node === 'node5');
+      },
       20_000,
       'deleted on node5',
     );
-    await copyFile(join(saved, stray.id), join(node5Shard, stray.id));
-    await copyFile(join(saved, `${stray.id}.json`), join(node5Shard, `${stray.id}.json`));
+    await saved.restore();
     expect((await fetch(`${node5Url}/files/${stray.id}`)).status).toBe(200);
 
     for (const node of ['node1', 'node5']) {

@@ -1,4 +1,4 @@
-import { open, rm } from 'node:fs/promises';
+import { open, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -76,4 +76,67 @@ export function anyKindDamage(root: string): BlobDamage {
 /** For tests that need a blob without a receipt: as a crash between the two writes leaves it. */
 export async function dropPlainReceipt(root: string, id: string): Promise<void> {
   await rm(join(root, 'blobs', id.slice(0, 2), `${id}.json`));
+}
+
+interface SmallRow {
+  id: string;
+  sha256: string;
+  size: number;
+  stored_at: string;
+  name: string | null;
+  content_type: string | null;
+  bytes: Buffer;
+}
+
+function withTable<T>(root: string, work: (db: Database.Database) => T): T {
+  const db = new Database(join(root, 'small.db'), { fileMustExist: true });
+  try {
+    return work(db);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A copy taken out of a store behind its back, whichever kind it is, and put back the same way:
+ * what an operator's `rm`/`cp`, or a disk that lost and regained a file, does.
+ */
+export interface SavedCopy {
+  restore(): Promise<void>;
+}
+
+export async function takeCopyOut(root: string, id: string): Promise<SavedCopy> {
+  const row = withTable(
+    root,
+    (db) => db.prepare('SELECT * FROM blobs WHERE id = ?').get(id) as SmallRow | undefined,
+  );
+  if (row) {
+    withTable(root, (db) => db.prepare('DELETE FROM blobs WHERE id = ?').run(id));
+    return {
+      async restore() {
+        withTable(root, (db) =>
+          db
+            .prepare(
+              'INSERT OR REPLACE INTO blobs (id, sha256, size, stored_at, name, content_type, bytes) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            )
+            .run(row.id, row.sha256, row.size, row.stored_at, row.name, row.content_type, row.bytes),
+        );
+      },
+    };
+  }
+  const blob = join(root, 'blobs', id.slice(0, 2), id);
+  const [bytes, receipt] = await Promise.all([readFile(blob), readFile(`${blob}.json`)]);
+  await rm(`${blob}.json`);
+  await rm(blob);
+  return {
+    async restore() {
+      await writeFile(blob, bytes);
+      await writeFile(`${blob}.json`, receipt);
+    },
+  };
+}
+
+/** Every small copy of a store gone, as if its table had been emptied by hand. */
+export function dropAllSmallCopies(root: string): void {
+  withTable(root, (db) => db.prepare('DELETE FROM blobs').run());
 }
