@@ -10,6 +10,7 @@ import { MemoryBroker } from '../../shared/src/broker/memory-broker.ts';
 import { parseConfig } from '../../shared/src/config.ts';
 import { createLogger } from '../../shared/src/logger.ts';
 import { getStatus, sha256 } from '../support/http.ts';
+import { smallBlobIds } from '../support/store-check.ts';
 
 interface Status {
   status: string;
@@ -103,7 +104,11 @@ describe('the cluster token between ingest and real workers', () => {
   it.each(['wrong', 'none'])('gives up on the worker with token %s, which stores nothing', async (node) => {
     expect(nodeState(node)).toMatchObject({ state: 'failed' });
     expect(nodeState(node)?.reason).toMatch(/401/);
-    expect((await filesUnder(join(dir, 'nodes', node))).filter((f) => !f.startsWith('.tmp/'))).toEqual([]);
+    const store = join(dir, 'nodes', node);
+    expect((await filesUnder(store)).filter((f) => !f.startsWith('.tmp/') && !/^small\.db/.test(f))).toEqual(
+      [],
+    );
+    expect(smallBlobIds(store)).toEqual([]);
   });
 
   it.each([

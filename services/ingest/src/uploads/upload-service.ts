@@ -118,7 +118,10 @@ export class UploadService {
       // The lease keeps other instances' reconcilers off these commands while this one sends them.
       await this.deps.admissions.addFile({ file, nodes, target }, Date.now() + CLAIM_LEASE_MS);
     } catch (err) {
-      await this.discard(stored);
+      // On a full disk even a delete may not fit: the bytes are then an orphan, swept later.
+      await this.discard(stored).catch((discardErr: unknown) =>
+        this.deps.logger.warn({ err: discardErr, fileId: record.id }, 'could not drop the stored bytes'),
+      );
       throw err;
     }
     if (nodes.length < target) this.deps.onUnderPlaced();
