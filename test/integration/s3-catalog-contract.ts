@@ -43,6 +43,7 @@ const part = (uploadId: string, partNumber: number, file = `f${partNumber}`): Up
   etag: 'e'.repeat(32),
   lastModified: NOW,
   file,
+  holder: 'instance-1',
 });
 
 const keys = (objects: S3Object[]) => objects.map((o) => o.key);
@@ -182,6 +183,35 @@ export function s3CatalogContract(name: string, open: () => Promise<CatalogFixtu
       expect(await catalog.deleteUpload('up1')).toEqual([part('up1', 1)]);
       expect(await catalog.deleteUpload('up1')).toBeUndefined();
       expect(await catalog.listParts('up1', 0, 10)).toEqual([]);
+    });
+
+    it('two catalogs racing for one key: one If-None-Match wins; each replaced object reaches one writer', async () => {
+      const other = await fixture.reopen();
+      const pick = (i: number) => (i % 2 === 0 ? catalog : other);
+      const conditional = await Promise.all(
+        [0, 1, 2, 3].map((i) => pick(i).putObject(object('race'), { ifNoneMatch: true })),
+      );
+      expect(conditional.filter((o) => o.outcome === 'stored')).toHaveLength(1);
+      const writes = Array.from({ length: 8 }, () => object('k'));
+      const results = await Promise.all(writes.map((w, i) => pick(i).putObject(w)));
+      const replaced = results.flatMap((r) =>
+        r.outcome === 'stored' && r.replaced ? [r.replaced.fileId] : [],
+      );
+      const last = (await catalog.getObject('b', 'k'))?.fileId;
+      // Every file but the one the key ends with was returned as replaced exactly once.
+      expect([...replaced, last].sort()).toEqual(writes.map((w) => w.fileId).sort());
+    });
+
+    it('two catalogs completing one upload at once: one stores it, the other finds no upload', async () => {
+      const other = await fixture.reopen();
+      await catalog.createUpload(upload('k', 'up1'));
+      await catalog.putPart(part('up1', 1));
+      const outcomes = await Promise.all([
+        catalog.completeUpload('up1', object('k')),
+        other.completeUpload('up1', object('k')),
+      ]);
+      expect(outcomes.map((o) => o.outcome).sort()).toEqual(['no-upload', 'stored']);
+      expect(await other.listParts('up1', 0, 10)).toEqual([]);
     });
   });
 }

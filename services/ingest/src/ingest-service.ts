@@ -33,6 +33,7 @@ import { eventConsumer } from './replication/event-handlers.ts';
 import type { OutboxPolicy } from './replication/outbox-policy.ts';
 import { Reconciler } from './replication/reconciler.ts';
 import { ReplicaWaits } from './replication/replica-waits.ts';
+import { openS3Storage } from './s3/open-s3-storage.ts';
 import type { FileRecord } from './store/metadata-store.ts';
 import { openMetadataStore } from './store/open-metadata-store.ts';
 import { GroupCommit } from './uploads/group-commit.ts';
@@ -211,6 +212,19 @@ export async function startIngest(
   });
   const scrubber = new MainCopyScrubber({ blobs, metadata, mainCopies, background, logger });
   const reconciler = new Reconciler({ metadata, publisher, logger }, config.reconcileIntervalMs);
+  // Before the REST port serves: the other instances read this one's parts through it.
+  const s3Storage =
+    config.s3 &&
+    (await openS3Storage({
+      postgres: opened.postgres,
+      dataDir: config.dataDir,
+      tmpDir: blobs.tmpDir,
+      instanceId,
+      instances,
+      clusterToken: config.clusterToken,
+      background,
+      logger,
+    }));
   const app = createIngestApp({
     config,
     blobs,
@@ -240,6 +254,7 @@ export async function startIngest(
     cluster,
     metrics,
     broker,
+    s3: s3Storage,
     background,
     logger,
   });
@@ -247,8 +262,8 @@ export async function startIngest(
   const port = (server.address() as AddressInfo).port;
   publicUrl ??= `http://127.0.0.1:${port}`;
   await instances.start();
-  const s3Deps = { ...config, uploads, metadata, mainCopies, blobs, publisher, background, logger, events };
-  const s3 = config.s3 && (await startS3Api(config.s3, s3Deps));
+  const s3Deps = { ...config, uploads, metadata, mainCopies, publisher, background, logger, events };
+  const s3 = config.s3 && s3Storage && (await startS3Api(config.s3, { ...s3Deps, storage: s3Storage }));
   reconciler.start();
   healer.start();
   events.start();

@@ -15,6 +15,7 @@ import { deleteFile, getStatus, listFiles, listInstances } from './rest/files.ts
 import { MULTIPART_OVERHEAD_BYTES, multipartUpload } from './rest/multipart-upload.ts';
 import { cancelDrain, listNodes, removeNode, startDrain } from './rest/nodes.ts';
 import { checkUploadQuery, rawUpload, refuseDeclaredOversize } from './rest/upload.ts';
+import { internalPartsRouter } from './s3/internal-parts.ts';
 import { tusRouter } from './tus/tus-router.ts';
 
 /** The ingest HTTP API (API.md), built from its dependencies so tests can mount it on port 0. */
@@ -50,6 +51,10 @@ export function createIngestApp(ctx: IngestContext): Express {
   app.delete('/files/:id', apiAuth, deleteFile(ctx));
   app.get('/internal/blobs/:id', clusterAuth, internalBlob(ctx));
   app.delete('/internal/blobs/:id', clusterAuth, removeInternalBlob(ctx));
+  if (ctx.s3) {
+    const deps = { parts: ctx.s3.parts.local, catalog: ctx.s3.catalog, logger: ctx.logger };
+    app.use(internalPartsRouter(deps, clusterAuth));
+  }
   app.get('/nodes', readAuth, listNodes(ctx));
   app.post('/nodes/:id/drain', apiAuth, startDrain(ctx));
   app.delete('/nodes/:id/drain', apiAuth, cancelDrain(ctx));

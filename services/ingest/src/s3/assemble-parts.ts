@@ -1,14 +1,18 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import type { PartStore } from './part-store.ts';
 import type { UploadPart } from './s3-catalog.ts';
 
 /** A part's file no longer holds what was uploaded as that part. */
 export class PartDamagedError extends Error {
   constructor(partNumber: number) {
-    super(`part ${partNumber} changed on disk since it was uploaded`);
+    super(`part ${partNumber} changed since it was uploaded`);
     this.name = 'PartDamagedError';
   }
+}
+
+/** Where a part's bytes are read from (ClusterParts: here, or the instance holding it). */
+export interface PartSource {
+  open(part: UploadPart): Promise<Readable>;
 }
 
 /**
@@ -19,11 +23,11 @@ export class PartDamagedError extends Error {
  * holds the object twice for as long as the completion takes (the parts, and the file being
  * written from them), and the parts go once the object is committed.
  */
-export function assembleParts(store: PartStore, uploadId: string, parts: readonly UploadPart[]): Readable {
+export function assembleParts(source: PartSource, parts: readonly UploadPart[]): Readable {
   async function* bytes(): AsyncGenerator<Buffer> {
     for (const part of parts) {
       const md5 = createHash('md5');
-      for await (const chunk of store.read(uploadId, part.file)) {
+      for await (const chunk of await source.open(part)) {
         md5.update(chunk as Buffer);
         yield chunk as Buffer;
       }

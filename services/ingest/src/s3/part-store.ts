@@ -18,6 +18,11 @@ export function isUploadId(value: string): boolean {
   return UPLOAD_ID.test(value);
 }
 
+/** A part file's name as `write` makes them: `<part number>-<nonce>`. */
+export function isPartFile(value: string): boolean {
+  return PART_FILE.test(value);
+}
+
 /**
  * The bytes of multipart upload parts until the upload is completed or aborted:
  * `<data dir>/s3-parts/<upload id>/<part number>-<nonce>`, each written like a blob (temporary
@@ -52,6 +57,12 @@ export class PartStore {
   /** A part's bytes, or the inclusive range of them. */
   read(uploadId: string, file: string, range?: { start: number; end: number }): Readable {
     return createReadStream(this.path(uploadId, file), range ? { start: range.start, end: range.end } : {});
+  }
+
+  /** A part's size on disk, or undefined when it is not here. */
+  async size(uploadId: string, file: string): Promise<number | undefined> {
+    const info = await stat(this.path(uploadId, file)).catch(() => undefined);
+    return info?.isFile() ? info.size : undefined;
   }
 
   async remove(uploadId: string, file: string): Promise<void> {

@@ -61,6 +61,11 @@ export interface UploadPart {
   lastModified: string;
   file: string;
   checksum?: StoredChecksum | undefined;
+  /**
+   * The ingest instance whose data directory holds the bytes (its instance id); undefined for
+   * parts recorded before instances were told apart, which are the only instance's own.
+   */
+  holder?: string | undefined;
 }
 
 /** An S3 conditional write: `If-None-Match: *`, or `If-Match: <etag>`. */
@@ -89,7 +94,8 @@ export interface ListAfter {
  *
  * Keys compare as UTF-8 bytes, the order S3 lists them in (an adapter stores them as bytes, or
  * as text under a binary collation). Each write is one transaction, durable when it resolves.
- * Adapters: SQLite (s3/sqlite, on ingest's metadata database); every adapter passes
+ * Adapters: SQLite (s3/sqlite, on ingest's metadata database) and PostgreSQL (s3/postgres,
+ * shared by every ingest instance on that database); every adapter passes
  * test/integration/s3-catalog-contract.ts.
  */
 export interface S3Catalog {

@@ -14,6 +14,7 @@ import type { EventFeed } from '../../events/event-feed.ts';
 import type { EventLog } from '../../events/event-log.ts';
 import type { MainCopies } from '../../main-copies/main-copies.ts';
 import type { CommandPublisher } from '../../replication/command-publisher.ts';
+import type { S3Storage } from '../../s3/open-s3-storage.ts';
 import type { MembershipStore } from '../../store/membership-store.ts';
 import type { MetadataStore } from '../../store/metadata-store.ts';
 import type { ResumableUploads } from '../../uploads/resumable/resumable-uploads.ts';
@@ -48,6 +49,8 @@ export interface IngestContext {
   /** This process's /metrics: the HTTP counters and what the services register. */
   metrics: ServiceMetrics;
   broker: Broker;
+  /** The S3 front end's state when it is on: the other instances read and remove parts held here. */
+  s3?: S3Storage | undefined;
   background: BackgroundWork;
   logger: Logger;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
 import type { MainCopies } from '../../main-copies/main-copies.ts';
-import type { PartStore } from '../../s3/part-store.ts';
+import type { ClusterParts } from '../../s3/cluster-parts.ts';
 import type { S3Catalog } from '../../s3/s3-catalog.ts';
 import type { S3Objects } from '../../s3/s3-objects.ts';
 import type { MetadataStore } from '../../store/metadata-store.ts';
@@ -11,7 +11,8 @@ import type { S3Credentials } from './sigv4/verify-request.ts';
 export interface S3Context {
   catalog: S3Catalog;
   objects: S3Objects;
-  parts: PartStore;
+  /** Multipart parts: written here, read and removed wherever they are held. */
+  parts: ClusterParts;
   metadata: MetadataStore;
   mainCopies: MainCopies;
   credentials: S3Credentials;

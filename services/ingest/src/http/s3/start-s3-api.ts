@@ -1,7 +1,5 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import type { TieredBlobStore } from '../../../../../shared/src/fs/tiered-blob-store.ts';
 import { closeServer } from '../../../../../shared/src/http/close-server.ts';
 import type { Logger } from '../../../../../shared/src/logger.ts';
 import type { BackgroundWork } from '../../../../../shared/src/process/background-work.ts';
@@ -9,9 +7,8 @@ import { DEFAULT_REQUEST_TIMEOUT_MS } from '../../config.ts';
 import type { EventLog } from '../../events/event-log.ts';
 import type { MainCopies } from '../../main-copies/main-copies.ts';
 import type { CommandPublisher } from '../../replication/command-publisher.ts';
-import { PartStore } from '../../s3/part-store.ts';
+import type { S3Storage } from '../../s3/open-s3-storage.ts';
 import { S3Objects } from '../../s3/s3-objects.ts';
-import { SqliteS3Catalog } from '../../s3/sqlite/sqlite-s3-catalog.ts';
 import { expireUploads } from '../../s3/upload-expiry.ts';
 import type { MetadataStore } from '../../store/metadata-store.ts';
 import type { UploadService } from '../../uploads/upload-service.ts';
@@ -25,7 +22,8 @@ const EXPIRY_INTERVAL_MS = 3_600_000;
 
 export interface S3Deps {
   host: string;
-  dataDir: string;
+  /** The catalog and the parts (s3/open-s3-storage.ts), opened before ingest's REST port serves. */
+  storage: S3Storage;
   maxUploadBytes: number;
   /** Default: DEFAULT_REQUEST_TIMEOUT_MS, as for `/files`. */
   requestTimeoutMs?: number | undefined;
@@ -33,7 +31,6 @@ export interface S3Deps {
   uploads: UploadService;
   metadata: MetadataStore;
   mainCopies: MainCopies;
-  blobs: TieredBlobStore;
   publisher: CommandPublisher;
   background: BackgroundWork;
   logger: Logger;
@@ -51,14 +48,13 @@ export interface RunningS3Api {
 }
 
 /**
- * Starts the S3 front end beside ingest's REST port: its catalog on ingest's metadata database,
- * multipart parts in `<data dir>/s3-parts/`, the same upload service and deletes as `/files`.
+ * Starts the S3 front end beside ingest's REST port: its catalog on ingest's metadata database
+ * (PostgreSQL or SQLite, whichever ingest runs on), multipart parts in `<data dir>/s3-parts/`,
+ * the same upload service and deletes as `/files`.
  */
 export async function startS3Api(config: S3Config, deps: S3Deps): Promise<RunningS3Api> {
   const logger = deps.logger.child({ api: 's3' });
-  const catalog = new SqliteS3Catalog(join(deps.dataDir, 'metadata.db'));
-  const parts = new PartStore(join(deps.dataDir, 's3-parts'), deps.blobs.tmpDir);
-  await parts.open();
+  const { catalog, parts } = deps.storage;
   const objects = new S3Objects({
     catalog,
     uploads: deps.uploads,
@@ -91,7 +87,7 @@ export async function startS3Api(config: S3Config, deps: S3Deps): Promise<Runnin
   const server = await listenS3(app, deps.host, config.port, deps.idleTimeoutMs, config.tls);
   const port = (server.address() as AddressInfo).port;
   const expire = () =>
-    deps.background.run('expiring S3 multipart uploads', () => expireUploads(catalog, parts, logger));
+    deps.background.run('expiring S3 multipart uploads', () => expireUploads(catalog, parts.local, logger));
   expire();
   const timer = setInterval(expire, EXPIRY_INTERVAL_MS);
   timer.unref();
@@ -110,7 +106,7 @@ export async function startS3Api(config: S3Config, deps: S3Deps): Promise<Runnin
       await closeServer(server, drainMs);
     },
     async close() {
-      await catalog.close();
+      await deps.storage.close();
     },
   };
 }

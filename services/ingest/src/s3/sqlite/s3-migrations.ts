@@ -50,4 +50,11 @@ export const S3_MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    name: 'the instance holding each part',
+    up(db) {
+      db.exec('ALTER TABLE s3_parts ADD COLUMN holder TEXT');
+    },
+  },
 ];

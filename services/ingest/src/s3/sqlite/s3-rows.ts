@@ -31,6 +31,7 @@ export interface PartRow {
   file: string;
   checksum_algorithm: string | null;
   checksum_value: string | null;
+  holder: string | null;
 }
 
 function checksumOf(algorithm: string | null, value: string | null): StoredChecksum | undefined {
@@ -74,5 +75,6 @@ export function toPart(row: PartRow): UploadPart {
     lastModified: row.last_modified,
     file: row.file,
     checksum: checksumOf(row.checksum_algorithm, row.checksum_value),
+    holder: row.holder ?? undefined,
   };
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../../store/sqlite/migrations.ts';
 import { keyBytes } from '../key-order.ts';
+import { afterBound, type KeyBound, keyBounds } from '../key-range.ts';
 import type {
   Bucket,
   CompleteOutcome,
@@ -14,7 +15,6 @@ import type {
   UploadPart,
   WriteCondition,
 } from '../s3-catalog.ts';
-import { afterBound, keyRange } from './key-range.ts';
 import { S3_MIGRATIONS } from './s3-migrations.ts';
 import { type ObjectRow, type PartRow, toObject, toPart, toUpload, type UploadRow } from './s3-rows.ts';
 
@@ -142,7 +142,7 @@ export class SqliteS3Catalog implements S3Catalog {
     bucket: string,
     query: { prefix: string; after?: ListAfter | undefined; limit: number },
   ): Promise<S3Object[]> {
-    const { clauses, params } = keyRange(query.prefix, query.after && afterBound(query.after));
+    const { clauses, params } = keySql(keyBounds(query.prefix, query.after && afterBound(query.after)));
     return this.db
       .prepare<unknown[], ObjectRow>(
         `SELECT * FROM s3_objects WHERE bucket = ? ${clauses} ORDER BY key LIMIT ?`,
@@ -185,7 +185,7 @@ export class SqliteS3Catalog implements S3Catalog {
       limit: number;
     },
   ): Promise<MultipartUpload[]> {
-    const { clauses, params } = keyRange(query.prefix);
+    const { clauses, params } = keySql(keyBounds(query.prefix));
     let marker = '';
     const markerParams: unknown[] = [];
     if (query.after) {
@@ -219,8 +219,8 @@ export class SqliteS3Catalog implements S3Catalog {
         .get(part.uploadId, part.partNumber);
       this.db
         .prepare(
-          `INSERT OR REPLACE INTO s3_parts (upload_id, part_number, size, etag, last_modified, file, checksum_algorithm, checksum_value)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT OR REPLACE INTO s3_parts (upload_id, part_number, size, etag, last_modified, file, checksum_algorithm, checksum_value, holder)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           part.uploadId,
@@ -231,6 +231,7 @@ export class SqliteS3Catalog implements S3Catalog {
           part.file,
           part.checksum?.algorithm ?? null,
           part.checksum?.value ?? null,
+          part.holder ?? null,
         );
       return { replaced: current ? toPart(current) : undefined };
     })();
@@ -279,4 +280,11 @@ export class SqliteS3Catalog implements S3Catalog {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+function keySql(bounds: readonly KeyBound[]): { clauses: string; params: Buffer[] } {
+  return {
+    clauses: bounds.map((bound) => `AND key ${bound.op} ?`).join(' '),
+    params: bounds.map((bound) => bound.value),
+  };
 }

@@ -63,7 +63,11 @@ export async function deleteBucket(ctx: S3Context, call: S3Call, res: Response):
     throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
   if (result.outcome !== 'deleted')
     throw new S3Error('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
-  for (const uploadId of new Set(result.parts.map((p) => p.uploadId))) await ctx.parts.removeUpload(uploadId);
+  for (const uploadId of new Set(result.parts.map((p) => p.uploadId)))
+    await ctx.parts.removeUpload(
+      uploadId,
+      result.parts.filter((p) => p.uploadId === uploadId),
+    );
   res.status(204).end();
 }
 

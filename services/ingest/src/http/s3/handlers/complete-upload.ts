@@ -14,12 +14,17 @@ const MiB = 1024 * 1024;
 /** Every part but the last must be at least this large. */
 const MIN_PART_BYTES = 5 * MiB;
 
-/** Completions under way in this process, so one upload is not assembled twice at once. */
+/**
+ * Completions under way in this process, so one upload is not assembled twice at once. Two
+ * instances completing one upload at once both assemble it; the catalog's completion (one
+ * transaction, the upload row locked) lets one commit, and the other's file is deleted.
+ */
 const completing = new Set<string>();
 
 /**
  * CompleteMultipartUpload: the listed parts are checked (ascending, present with those ETags,
- * at least 5 MiB but the last), then streamed in order through the upload service, so the file
+ * at least 5 MiB but the last, each held by a live instance), then streamed in order (from here
+ * or from the instance holding each part) through the upload service, so the file
  * gets one SHA-256 and replicates like any upload; the object and the end of the upload are one
  * catalog transaction, then every part's bytes go. See assemble-parts.ts for the memory and disk
  * this costs.
@@ -35,6 +40,12 @@ export async function completeMultipartUpload(
   const condition = writeCondition(req);
   const listed = listedParts(await readXmlBody(ctx, call, req, res));
   const parts = await chooseParts(ctx, upload.uploadId, listed);
+  const unreachable = await ctx.parts.firstUnreachable(parts);
+  if (unreachable)
+    throw new S3Error(
+      'ServiceUnavailable',
+      `Part ${unreachable.partNumber} is held by another ingest instance that cannot be reached now; try again later.`,
+    );
   if (completing.has(upload.uploadId))
     throw new S3Error(
       'OperationAborted',
@@ -46,11 +57,7 @@ export async function completeMultipartUpload(
       const size = parts.reduce((sum, part) => sum + part.size, 0);
       if (size > ctx.maxUploadBytes)
         throw new S3Error('EntityTooLarge', 'Your proposed upload exceeds the maximum allowed size');
-      const stored = await ctx.objects.store(
-        key,
-        assembleParts(ctx.parts, upload.uploadId, parts),
-        upload.headers,
-      );
+      const stored = await ctx.objects.store(key, assembleParts(ctx.parts, parts), upload.headers);
       const fields = {
         bucket: upload.bucket,
         key,
@@ -62,7 +69,7 @@ export async function completeMultipartUpload(
         ctx.catalog.completeUpload(upload.uploadId, object, condition),
       );
       if (published.outcome !== 'stored') throw refusedWrite(published.outcome, upload.bucket);
-      await ctx.parts.removeUpload(upload.uploadId);
+      await ctx.parts.removeUpload(upload.uploadId, published.parts);
       return {
         root: 'CompleteMultipartUploadResult',
         body: {

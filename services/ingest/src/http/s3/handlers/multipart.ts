@@ -57,8 +57,8 @@ export async function abortMultipartUpload(
   key: string,
 ): Promise<void> {
   const upload = await requireUpload(ctx, call, key);
-  await ctx.catalog.deleteUpload(upload.uploadId);
-  await ctx.parts.removeUpload(upload.uploadId);
+  const parts = await ctx.catalog.deleteUpload(upload.uploadId);
+  await ctx.parts.removeUpload(upload.uploadId, parts ?? []);
   res.status(204).end();
 }
 

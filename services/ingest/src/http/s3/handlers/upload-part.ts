@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { Request, Response } from 'express';
+import type { UploadPart } from '../../../s3/s3-catalog.ts';
 import { uploadError } from '../../../uploads/upload-errors.ts';
 import { acceptBody, refuseBody } from '../body-rules.ts';
 import { copySource, copySourceRange } from '../copy-source.ts';
@@ -68,7 +69,7 @@ async function savePart(
   const written = await ctx.parts.write(uploadId, partNumber, body, maxBytes).catch((err: unknown) => {
     throw uploadError(err);
   });
-  const part = {
+  const part: UploadPart = {
     uploadId,
     partNumber,
     size: written.size,
@@ -76,16 +77,18 @@ async function savePart(
     lastModified: new Date().toISOString(),
     file: written.file,
     checksum: check.verifiedChecksum(),
+    holder: written.holder,
   };
   const recorded = await ctx.catalog.putPart(part);
   if (!recorded) {
-    await ctx.parts.remove(uploadId, written.file);
+    await ctx.parts.remove(part);
     throw new S3Error(
       'NoSuchUpload',
       'The multipart upload was aborted or completed while this part arrived.',
     );
   }
-  if (recorded.replaced) await ctx.parts.remove(uploadId, recorded.replaced.file);
+  // The part sent before may be held by another instance, which is asked to remove it.
+  if (recorded.replaced) await ctx.parts.remove(recorded.replaced);
   return part;
 }
 
