@@ -1,21 +1,13 @@
 import type { PeakRssMiB, UsageTables } from './results.ts';
 
-/** Cells, rows and sentences of the generated part of docs/BENCHMARKS.md. */
+// Cells, rows and sentences of the generated part of docs/BENCHMARKS.md.
 
-/** CPU seconds (user+system) per process over the phase, and how busy the machine was. */
-export function usageText(u: UsageTables): string {
-  const cpu = Object.entries(u.cpuSeconds)
-    .map(([name, c]) => `${name} ${(c.user + c.system).toFixed(1)}`)
-    .join(', ');
-  return `CPU seconds (user+system): ${cpu}; all cores ${u.machineCpuBusyPercent}% busy.`;
-}
-
-/** The same CPU split as /proc/<pid>/stat splits it: user (own code) and system (the kernel). */
+/** CPU seconds per process as /proc/<pid>/stat splits them: user (own code) / system (the kernel). */
 export function cpuSplitText(u: UsageTables): string {
   const cpu = Object.entries(u.cpuSeconds)
     .map(([name, c]) => `${name} ${c.user.toFixed(1)} / ${c.system.toFixed(1)}`)
     .join(', ');
-  return `User / system: ${cpu}.`;
+  return `CPU seconds, user / system: ${cpu}; all cores ${u.machineCpuBusyPercent}% busy.`;
 }
 
 export function workerRss(peaks: PeakRssMiB): string {

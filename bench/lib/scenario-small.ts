@@ -14,7 +14,7 @@ import { SWIFT_4K_PUTS_PER_SECOND } from './targets.ts';
 
 /** Raw latencies kept for the plot; the JSON gets summaries only. */
 export interface SmallSamples {
-  /** Upload → 201 and upload → UPLOAD_OK 3 per run, keyed by the run's label. */
+  /** Upload → 201 and upload → UPLOAD_OK 3 of each run, with its label. */
   runs: { label: string; lanes: number; mode: LaneMode; uploadMs: number[]; uploadToOk3Ms: number[] }[];
   baselineMs: number[];
 }
