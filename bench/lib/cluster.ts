@@ -22,7 +22,7 @@ export interface PhaseUsage {
   processes: Record<string, ProcessUsage>;
   /** This process: the HTTP clients and the event tap. */
   client: { user: number; system: number };
-  /** The local RabbitMQ, when there is exactly one (it may serve others too). */
+  /** The local RabbitMQ the cluster uses (it may serve others too). */
   broker?: { user: number; system: number };
   /** All cores, everything running on the machine. */
   machineCpuBusyPercent: number;

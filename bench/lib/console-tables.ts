@@ -1,5 +1,6 @@
-import type { LatencySummary } from './percentiles.ts';
-import type { BenchResults, UsageTables } from './results.ts';
+import type { CpuMs } from './cpu-per-file.ts';
+import type { BenchResults, SmallResult, SmallRun, UsageTables } from './results.ts';
+import { smallRunLabel } from './small-upload-run.ts';
 
 /** The run's numbers as console tables. */
 export function printTables(r: BenchResults): void {
@@ -9,7 +10,7 @@ export function printTables(r: BenchResults): void {
     console.log(`Large file (${r.large.sizeMiB} MiB); baseline ${r.large.baseline.seconds.toFixed(2)} s`);
     console.table(
       r.large.runs.map((run) => ({
-        mode: run.mode,
+        client: run.client,
         's to 201': run.secondsTo201.toFixed(2),
         's to UPLOAD_OK 3': run.secondsToUploadOk3.toFixed(2),
         'MiB/s': run.mibPerSecond.toFixed(0),
@@ -18,16 +19,7 @@ export function printTables(r: BenchResults): void {
     );
     for (const run of r.large.runs) usageTable(`large ${run.mode}`, run);
   }
-  if (r.small) {
-    const s = r.small;
-    console.log(`Small files: ${s.files} × ${s.fileBytes} B, concurrency ${s.concurrency}`);
-    console.table({
-      baseline: latencyRow(s.baseline.filesPerSecond, s.baseline.fileLatencyMs),
-      'upload → 201': latencyRow(undefined, s.service.uploadMs),
-      'upload → UPLOAD_OK 3': latencyRow(s.service.filesPerSecond, s.service.uploadToOk3Ms),
-    });
-    usageTable('small', s.service);
-  }
+  if (r.small) smallTables(r.small);
   if (r.metadata) {
     console.log('Metadata scale (ms)');
     console.table(
@@ -61,6 +53,50 @@ export function printTables(r: BenchResults): void {
   ingestsTable(r);
 }
 
+function smallTables(s: SmallResult): void {
+  console.log(
+    `Small files: ${s.fileBytes} B, ${s.files} files at ${s.concurrency} lanes, ${s.oneLaneFiles} at 1 lane; ` +
+      `baseline ${s.baseline.filesPerSecond.toFixed(1)} files/s (4 fsynced copies per file)`,
+  );
+  console.table(
+    Object.fromEntries(
+      s.runs.map((run) => [
+        smallRunLabel(run),
+        {
+          'files/s': run.filesPerSecond.toFixed(1),
+          '× baseline': run.ratioToBaseline.toFixed(2),
+          [`× Swift ${s.swiftFilesPerSecond.high}`]: run.ratioToSwift.toFixed(2),
+          [`× Swift ${s.swiftFilesPerSecond.low}`]: (run.filesPerSecond / s.swiftFilesPerSecond.low).toFixed(
+            2,
+          ),
+          '201 p50': run.uploadMs.p50.toFixed(1),
+          '201 p99': run.uploadMs.p99.toFixed(1),
+          'OK3 p50': run.uploadToOk3Ms.p50.toFixed(1),
+          'OK3 p99': run.uploadToOk3Ms.p99.toFixed(1),
+        },
+      ]),
+    ),
+  );
+  for (const run of s.runs.filter((x) => x.lanes > 1)) cpuPerFileTable(smallRunLabel(run), run);
+}
+
+/** CPU ms per file by process, user (own code) and system (the kernel on its behalf). */
+function cpuPerFileTable(title: string, run: SmallRun): void {
+  console.log(`${title}: CPU ms per file (machine CPU busy ${run.machineCpuBusyPercent}%)`);
+  const row = (c: CpuMs, rss?: number) => ({
+    user: c.user.toFixed(2),
+    system: c.system.toFixed(2),
+    total: c.total.toFixed(2),
+    'peak RSS MiB': rss ?? '',
+  });
+  console.table({
+    ...Object.fromEntries(
+      Object.entries(run.cpuMsPerFile.processes).map(([name, c]) => [name, row(c, run.peakRssMiB[name])]),
+    ),
+    'all processes': row(run.cpuMsPerFile.total),
+  });
+}
+
 function ingestsTable(r: BenchResults): void {
   if (!r.ingests) return;
   console.log('Ingest instances');
@@ -76,15 +112,6 @@ function ingestsTable(r: BenchResults): void {
     })),
   );
   for (const run of r.ingests.runs) usageTable(run.label, run);
-}
-
-function latencyRow(filesPerSecond: number | undefined, l: LatencySummary) {
-  return {
-    'files/s': filesPerSecond === undefined ? '' : filesPerSecond.toFixed(1),
-    p50: l.p50.toFixed(1),
-    p95: l.p95.toFixed(1),
-    p99: l.p99.toFixed(1),
-  };
 }
 
 function usageTable(title: string, usage: UsageTables): void {

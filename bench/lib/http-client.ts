@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 /** One answer and how long it took, from sending the request to the last byte of the body. */
@@ -53,37 +52,8 @@ export async function send(
   });
 }
 
-/** `PUT /files/<name>` streaming the file at `path` (never held in memory). */
-export function putFile(base: string, name: string, path: string, size: number): Promise<Timed> {
-  return send(`${base}/files/${encodeURIComponent(name)}`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/octet-stream', 'content-length': size },
-    body: createReadStream(path, { highWaterMark: 1024 * 1024 }),
-  });
-}
-
-/** `POST /files` as multipart/form-data, field `file`, streaming the file at `path`. */
-export function postMultipartFile(base: string, name: string, path: string, size: number): Promise<Timed> {
-  const boundary = `----dfr-bench-${randomBytes(12).toString('hex')}`;
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n` +
-      'Content-Type: application/octet-stream\r\n\r\n',
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  async function* parts() {
-    yield head;
-    yield* createReadStream(path, { highWaterMark: 1024 * 1024 });
-    yield tail;
-  }
-  return send(`${base}/files`, {
-    method: 'POST',
-    headers: {
-      'content-type': `multipart/form-data; boundary=${boundary}`,
-      'content-length': head.length + size + tail.length,
-    },
-    body: Readable.from(parts(), { objectMode: false }),
-  });
-}
+/** How a file is sent: `PUT /files/<name>` (`curl -T`) or a multipart `POST /files` (`curl -F`, forms). */
+export type UploadMode = 'PUT' | 'multipart';
 
 /** `PUT /files/<name>` with a small body. */
 export function putBytes(base: string, name: string, bytes: Buffer, agent: Agent): Promise<Timed> {
@@ -93,6 +63,39 @@ export function putBytes(base: string, name: string, bytes: Buffer, agent: Agent
     body: bytes,
     agent,
   });
+}
+
+/**
+ * `POST /files` with `bytes` as the form's field `file`, framed as `curl -F file=@<name>` frames it
+ * (one part, a filename, `application/octet-stream`).
+ */
+export function postMultipartBytes(base: string, name: string, bytes: Buffer, agent: Agent): Promise<Timed> {
+  const boundary = `------------------------${randomBytes(12).toString('hex')}`;
+  const body = Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\n` +
+        'Content-Type: application/octet-stream\r\n\r\n',
+    ),
+    bytes,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  return send(`${base}/files`, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': body.length },
+    body,
+    agent,
+  });
+}
+
+/** Sends small `bytes` as file `name` the way `mode` says. */
+export function uploadBytes(
+  mode: UploadMode,
+  base: string,
+  name: string,
+  bytes: Buffer,
+  agent: Agent,
+): Promise<Timed> {
+  return mode === 'PUT' ? putBytes(base, name, bytes, agent) : postMultipartBytes(base, name, bytes, agent);
 }
 
 /** The `status` line of a status object (`UPLOAD_OK <n>`). */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { sleep } from '../../test/support/wait-for.ts';
-import { acceptedId, keepAliveAgent, putBytes, statusLine } from './http-client.ts';
+import { acceptedId, keepAliveAgent, statusLine, type UploadMode, uploadBytes } from './http-client.ts';
 import { runPool } from './pool.ts';
 import type { ReplicaTap } from './replica-tap.ts';
 
@@ -27,8 +27,13 @@ export interface SmallUploadRun {
  */
 export type LaneMode = 'closed' | 'pipelined';
 
+/** A run's label in tables and plots: `PUT, 32 lanes`, `multipart, 1 lane, pipelined`. */
+export function smallRunLabel(run: { upload: UploadMode; lanes: number; mode: LaneMode }): string {
+  return `${run.upload}, ${run.lanes} lane${run.lanes === 1 ? '' : 's'}${run.mode === 'pipelined' ? ', pipelined' : ''}`;
+}
+
 /**
- * Uploads `files` slices of `bytes` (PUT, no `wait`) with `concurrency` uploads in flight, and
+ * Uploads `files` slices of `bytes` (by `upload`, default PUT; no `wait`) with `concurrency` in flight, and
  * times each to its 201 and to UPLOAD_OK 3; `mode` says whether a lane waits for the latter.
  * With several ingest URLs, file i goes to URL i mod n, and its status is asked of the same one.
  */
@@ -40,6 +45,7 @@ export async function smallUploadRun(options: {
   fileBytes: number;
   concurrency: number;
   mode: LaneMode;
+  upload?: UploadMode;
   target?: number;
 }): Promise<SmallUploadRun> {
   const target = options.target ?? 3;
@@ -63,7 +69,7 @@ export async function smallUploadRun(options: {
     await runPool(options.files, options.concurrency, async (i) => {
       const data = options.bytes.subarray(i * options.fileBytes, (i + 1) * options.fileBytes);
       const sent = performance.now();
-      const answer = await putBytes(urlOf(i), `small-${i}.bin`, data, agent);
+      const answer = await uploadBytes(options.upload ?? 'PUT', urlOf(i), `small-${i}.bin`, data, agent);
       uploadMs[i] = performance.now() - sent;
       const waited = untilOk(i, acceptedId(answer), sent);
       if (options.mode === 'closed') {

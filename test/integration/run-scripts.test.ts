@@ -14,11 +14,14 @@ describe('npm scripts run the bundles the tests and the benchmark run', () => {
     ['start', 'all-in-one'],
     ['ingest', 'ingest'],
     ['worker', 'worker'],
-  ])('npm run %s builds, then execs node with the service flags on dist/%s.mjs', (script, bundle) => {
-    expect(scripts[script]).toBe(
-      `node scripts/build.mjs && exec node ${SERVICE_NODE_FLAGS.join(' ')} dist/${bundle}.mjs`,
-    );
-  });
+  ] as const)(
+    'npm run %s builds, then execs node with the service flags on dist/%s.mjs',
+    (script, bundle) => {
+      expect(scripts[script]).toBe(
+        `node scripts/build.mjs && exec node ${SERVICE_NODE_FLAGS[bundle].join(' ')} dist/${bundle}.mjs`,
+      );
+    },
+  );
 
   it('npm run client builds, then runs the CLI bundle', () => {
     expect(scripts.client).toBe('node scripts/build.mjs && exec node dist/client.mjs');

@@ -14,10 +14,19 @@ const bundles = {
 } as const;
 
 /**
- * Node flags of the services, as in package.json's scripts: a young generation of at most 3 x 4 MiB
- * (Node 20 lets it grow to 3 x 16 MiB), which kept ingest under 128 MiB at 32 uploads in flight.
+ * Node flags of each service, as in package.json's scripts. All: a young generation of at most
+ * 3 x 4 MiB (Node 20 lets it grow to 3 x 16 MiB), which kept ingest under 128 MiB at 32 uploads in
+ * flight. Ingest (and the all-in-one process, which holds it) also caps the old generation's
+ * growth at 1.5x what survived the last full collection, which kept its peak RSS under 128 MiB in
+ * the small-file run. Workers do not take that cap: on their ~12 MB heap it keeps V8 starting a
+ * full mark-compact after nearly every scavenge while a large copy streams through, 75-116 of
+ * them per GiB, about doubling the copy's user CPU (docs/BENCHMARKS.md, fifth round).
  */
-export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50'];
+export const SERVICE_NODE_FLAGS: Record<Exclude<ServiceKind, 'client'>, string[]> = {
+  ingest: ['--max-semi-space-size=4', '--heap-growing-percent=50'],
+  worker: ['--max-semi-space-size=4'],
+  'all-in-one': ['--max-semi-space-size=4', '--heap-growing-percent=50'],
+};
 
 let built = false;
 
@@ -64,7 +73,7 @@ export async function startService(
   env: Record<string, string>,
   timeoutMs = 60_000,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, bundle(kind), ...args], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS[kind], bundle(kind), ...args], {
     cwd: repoRoot,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe'],
