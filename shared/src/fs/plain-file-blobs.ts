@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { link, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
@@ -93,6 +93,9 @@ export class PlainFileBlobs {
   }
 
   async get(id: string): Promise<BlobRecord | undefined> {
+    // Most lookups of a tiered store that miss its table miss here too (a new small copy): one
+    // synchronous stat answers that without a round trip through libuv's threads.
+    if (!existsSync(this.recordPath(id))) return undefined;
     const record = parseRecord(await readFile(this.recordPath(id), 'utf8').catch(() => undefined));
     if (!record) return undefined;
     const info = await stat(this.path(id)).catch(() => undefined);
