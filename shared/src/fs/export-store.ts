@@ -41,7 +41,10 @@ export async function exportStore(storeDir: string, outDir: string): Promise<Exp
     const table = new SmallBlobTable(tablePath);
     table.open({ readonly: true });
     try {
-      for (const record of table.list()) await exportOne(record, table.read(record.id));
+      for (const record of table.list()) {
+        const bytes = table.read(record.id);
+        if (bytes) await exportOne(record, bytes);
+      }
     } finally {
       table.close();
     }

@@ -35,6 +35,7 @@ type Statements = ReturnType<typeof prepare>;
 
 function prepare(db: Database.Database) {
   return {
+    db,
     insert: db.prepare(
       `INSERT OR REPLACE INTO blobs (id, sha256, size, stored_at, name, content_type, bytes)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -42,13 +43,13 @@ function prepare(db: Database.Database) {
     receipt: db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM blobs WHERE id = ?`),
     has: db.prepare('SELECT 1 FROM blobs WHERE id = ?'),
     bytes: db.prepare('SELECT bytes FROM blobs WHERE id = ?'),
+    checked: db.prepare('SELECT sha256, size, bytes FROM blobs WHERE id = ?'),
     remove: db.prepare('DELETE FROM blobs WHERE id = ?'),
     page: db.prepare(`SELECT ${RECEIPT_COLUMNS} FROM blobs WHERE id > ? ORDER BY id LIMIT ${LIST_PAGE}`),
   };
 }
 
 export class SmallBlobTable {
-  private db: Database.Database | undefined;
   private statements: Statements | undefined;
 
   constructor(readonly path: string) {}
@@ -56,8 +57,7 @@ export class SmallBlobTable {
   /** Creates the table if needed; `readonly` opens an existing one without writing to it. */
   open(options: { readonly?: boolean } = {}): void {
     if (options.readonly) {
-      this.db = new Database(this.path, { readonly: true, fileMustExist: true });
-      this.statements = prepare(this.db);
+      this.statements = prepare(new Database(this.path, { readonly: true, fileMustExist: true }));
       return;
     }
     mkdirSync(dirname(this.path), { recursive: true });
@@ -77,19 +77,17 @@ export class SmallBlobTable {
       content_type TEXT,
       bytes BLOB NOT NULL
     )`);
-    this.db = db;
     this.statements = prepare(db);
   }
 
   close(): void {
-    this.db?.close();
-    this.db = undefined;
+    this.statements?.db.close();
     this.statements = undefined;
   }
 
-  private get sql(): Statements & { db: Database.Database } {
-    if (!this.db || !this.statements) throw new Error(`the small-file table ${this.path} is not open`);
-    return { ...this.statements, db: this.db };
+  private get sql(): Statements {
+    if (!this.statements) throw new Error(`the small-file table ${this.path} is not open`);
+    return this.statements;
   }
 
   /** Stores every file that passes its checks in one transaction; one outcome per file. */
@@ -148,28 +146,29 @@ export class SmallBlobTable {
     return row?.bytes;
   }
 
-  verify(id: string): boolean {
-    const record = this.get(id);
-    const bytes = this.bytes(id);
-    if (!record || !bytes) return false;
-    const digest = digestOf(bytes);
-    return digest.sha256 === record.sha256 && digest.size === record.size;
+  /** Whether the row's bytes still match its receipt; undefined when there is no such row. */
+  verify(id: string): boolean | undefined {
+    const row = this.sql.checked.get(id) as { sha256: string; size: number; bytes: Buffer } | undefined;
+    if (!row) return undefined;
+    const digest = digestOf(row.bytes);
+    return digest.sha256 === row.sha256 && digest.size === row.size;
   }
 
-  /** The row's bytes (or the inclusive range) as a stream; a missing row fails it with ENOENT. */
-  read(id: string, range?: ByteRange): Readable {
+  /** The row's bytes (or the inclusive range) as a stream; undefined when there is no such row. */
+  read(id: string, range?: ByteRange): Readable | undefined {
     const bytes = this.bytes(id);
-    if (!bytes) return failed(Object.assign(new Error(`no small blob ${id}`), { code: 'ENOENT' }));
+    if (!bytes) return undefined;
     return Readable.from([range ? bytes.subarray(range.start, range.end + 1) : bytes], { objectMode: false });
   }
 
+  /** `read`, a whole row checked as it streams (see BlobStore.readVerified). */
   readVerified(
     expected: { id: string; sha256: string; size: number },
     range: ByteRange | undefined,
     onMismatch: () => void,
-  ): Readable {
+  ): Readable | undefined {
     const bytes = this.read(expected.id, range);
-    if (range) return bytes;
+    if (!bytes || range) return bytes;
     return pipeline(bytes, new VerifyingStream(expected, onMismatch), () => undefined);
   }
 
@@ -208,12 +207,6 @@ function receiptOf(row: Row): BlobRecord {
     ...(row.name !== null ? { name: row.name } : {}),
     ...(row.content_type !== null ? { contentType: row.content_type } : {}),
   };
-}
-
-function failed(err: Error): Readable {
-  const stream = new Readable({ read() {} });
-  process.nextTick(() => stream.destroy(err));
-  return stream;
 }
 
 /**

@@ -109,11 +109,11 @@ export class TieredBlobStore implements BlobStore {
   }
 
   async verify(id: string): Promise<boolean> {
-    return this.table.has(id) ? this.table.verify(id) : this.plain.verify(id);
+    return this.table.verify(id) ?? this.plain.verify(id);
   }
 
   read(id: string, range?: ByteRange): Readable {
-    return this.table.has(id) ? this.table.read(id, range) : this.plain.read(id, range);
+    return this.table.read(id, range) ?? this.plain.read(id, range);
   }
 
   readVerified(
@@ -121,8 +121,10 @@ export class TieredBlobStore implements BlobStore {
     range: ByteRange | undefined,
     onMismatch: () => void,
   ): Readable {
-    const kind = this.table.has(expected.id) ? this.table : this.plain;
-    return kind.readVerified(expected, range, onMismatch);
+    return (
+      this.table.readVerified(expected, range, onMismatch) ??
+      this.plain.readVerified(expected, range, onMismatch)
+    );
   }
 
   /** A small blob's bytes, or a plain file's when it is no larger: what a command carries inline. */
