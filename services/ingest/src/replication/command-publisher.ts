@@ -69,16 +69,15 @@ export class CommandPublisher {
   constructor(private readonly deps: CommandPublisherDeps) {}
 
   /**
-   * Sends every command, concurrently; resolves with how many went out. `inMemory` holds the
-   * bytes of files the caller still has (a small upload), sparing a read back from disk; the
-   * other small files are read once each, however many nodes they go to.
+   * Sends every command, concurrently; resolves with how many went out. A small file's bytes are
+   * read from its main copy (a row) once, however many nodes they go to.
    */
-  async publish(commands: readonly DueCommand[], inMemory?: ReadonlyMap<string, Buffer>): Promise<number> {
+  async publish(commands: readonly DueCommand[]): Promise<number> {
     const reads = new Map<string, Promise<Buffer | undefined>>();
     const inlineBytes = (file: FileRecord) => {
       let read = reads.get(file.id);
       if (!read) {
-        read = this.inlineBytes(file, inMemory?.get(file.id));
+        read = this.inlineBytes(file);
         reads.set(file.id, read);
       }
       return read;
@@ -177,9 +176,8 @@ export class CommandPublisher {
     return sent;
   }
 
-  private async inlineBytes(file: FileRecord, inMemory?: Buffer): Promise<Buffer | undefined> {
+  private async inlineBytes(file: FileRecord): Promise<Buffer | undefined> {
     if (file.size > this.deps.inlineMaxBytes) return undefined;
-    if (inMemory?.length === file.size) return inMemory;
     const bytes = await this.deps.readMainCopy(file.id).catch(() => undefined);
     // The worker verifies the SHA-256 anyway; a short read just means "pull it instead".
     return bytes?.length === file.size ? bytes : undefined;
