@@ -2,7 +2,7 @@
  * `npm run chaos [-- --seconds N] [--ingests N]`: uploads continuously while killing and
  * restarting random workers, ingest instances and the broker (a private RabbitMQ node), losing
  * one node for good a third of the way in and adding a new one two thirds in, then waits for
- * the system to converge (every accepted file at UPLOAD_OK 3 on the nodes left) and counts what
+ * the system to converge (every accepted file at UPLOAD_OK 3 or more on the nodes left) and counts what
  * was lost. With `--ingests 2` (or more) the
  * instances share a PostgreSQL database of the run's own on POSTGRES_URL's server (default
  * postgres://postgres@127.0.0.1:5432/postgres, dropped at the end), uploads go round-robin over
@@ -177,20 +177,36 @@ async function main(): Promise<void> {
     await Promise.all([chaos(), membership(), ...Array.from({ length: concurrency }, uploader)]);
     const chaosEnded = Date.now();
 
-    // Convergence: every accepted file at UPLOAD_OK 3 with identical bytes on every node and
-    // from every ingest instance; statuses asked of each instance in turn.
+    // Convergence: every accepted file at UPLOAD_OK 3 (or more: a file healed twice over keeps
+    // an extra copy, counted apart) with identical bytes on every node and from every ingest
+    // instance; statuses asked of each instance in turn.
     const pending = new Set(accepted.map((a) => a.id));
+    const overReplicated = new Set<string>();
     const convergeDeadline = Date.now() + convergeTimeoutMs;
     let asked = 0;
     while (pending.size > 0 && Date.now() < convergeDeadline) {
       for (const id of [...pending]) {
         const via = ingests[asked++ % ingests.length]?.url ?? ingestUrl;
         const status = await getStatus(via, id).catch(() => undefined);
-        if (status?.status === 'UPLOAD_OK 3') pending.delete(id);
+        const copies = Number(/^UPLOAD_OK (\d+)$/.exec(status?.status ?? '')?.[1] ?? 0);
+        if (copies >= 3) pending.delete(id);
+        if (copies > 3) overReplicated.add(id);
       }
       if (pending.size > 0) await sleep(1000);
     }
     const convergedMs = Date.now() - chaosEnded;
+    // What a file that did not converge looks like from every instance, and what the logs say of it.
+    const unconvergedSamples: unknown[] = [];
+    for (const id of [...pending].slice(0, 10)) {
+      const statuses = await Promise.all(
+        ingests.map((i) => getStatus(i.url, id).catch((err: Error) => err.message)),
+      );
+      const logLines = [...ingests, ...workers]
+        .flatMap((p) => (p.process?.output() ?? '').split('\n'))
+        .filter((line) => line.includes(id))
+        .slice(-20);
+      unconvergedSamples.push({ id, statuses, logLines });
+    }
     // Every copy that counts (stored, on a node that is up) and every ingest serve the bytes.
     const nodeUrls = await nodeUrlsOf(ingestUrl);
     let damaged = 0;
@@ -229,8 +245,10 @@ async function main(): Promise<void> {
       uploadsRefusedOrFailed: refused,
       filesAtUploadOk3: accepted.length - pending.size,
       filesLost: pending.size,
+      filesOverReplicated: overReplicated.size,
       copiesNotIdentical: damaged,
       damagedSamples,
+      unconvergedSamples,
       secondsToConverge: pending.size === 0 ? convergedMs / 1000 : null,
       totalSeconds: (Date.now() - started) / 1000,
     };
