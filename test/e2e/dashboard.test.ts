@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -78,9 +78,7 @@ describeWithRabbit('dashboard in a browser', browserReady ? amqpUrl : undefined,
     await browser?.close();
     await Promise.all([ingest, ...workers.values()].map((p) => p?.stop()));
     await deleteTopology(url, prefix, NODES);
-    // The screenshot is the test's artefact: everything else goes.
-    for (const entry of dir ? await readdir(dir) : [])
-      if (!entry.endsWith('.png')) await rm(join(dir, entry), { recursive: true, force: true });
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   const nodeState = (node: string, state: string) =>
@@ -149,9 +147,10 @@ describeWithRabbit('dashboard in a browser', browserReady ? amqpUrl : undefined,
       .locator(`#files tr[data-file="${ids[0]}"] td[data-node="${lost}"][data-state="down"]`)
       .waitFor({ timeout: WAIT_MS });
     expect(await storedCells(ids[0] ?? '')).toBeGreaterThanOrEqual(2);
-    const shot = join(dir, 'dashboard.png');
+    // DFR_SCREENSHOT_DIR keeps the screenshot (how docs/dashboard.png is made); else it goes with the run.
+    const shot = join(process.env.DFR_SCREENSHOT_DIR ?? dir, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
-    console.log(`dashboard screenshot: ${shot}`);
+    if (process.env.DFR_SCREENSHOT_DIR) console.log(`dashboard screenshot: ${shot}`);
     // The fourth node takes the lost copies: the file is whole again.
     await whole(ids[0] ?? '');
   });
