@@ -1,4 +1,14 @@
 import type { PgDatabase, Queryable } from '../../store/postgres/pg-database.ts';
+import {
+  type ObjectRow,
+  objectValues,
+  type PartRow,
+  partValues,
+  toObject,
+  toPart,
+  toUpload,
+  type UploadRow,
+} from '../catalog-rows.ts';
 import { keyBytes } from '../key-order.ts';
 import { afterBound, type KeyBound, keyBounds } from '../key-range.ts';
 import type {
@@ -13,16 +23,6 @@ import type {
   WriteCondition,
 } from '../s3-catalog.ts';
 import { PG_S3_MIGRATIONS } from './pg-s3-migrations.ts';
-import {
-  objectValues,
-  type PgObjectRow,
-  type PgPartRow,
-  type PgUploadRow,
-  partValues,
-  toObject,
-  toPart,
-  toUpload,
-} from './pg-s3-rows.ts';
 import { writeRow } from './write-row.ts';
 
 const OBJECT_COLUMNS =
@@ -83,7 +83,7 @@ export class PostgresS3Catalog implements S3Catalog {
       if (bucket.rowCount === 0) return { outcome: 'missing' as const };
       const object = await client.query('SELECT 1 FROM s3_objects WHERE bucket = $1 LIMIT 1', [name]);
       if ((object.rowCount ?? 0) > 0) return { outcome: 'not-empty' as const };
-      const parts = await client.query<PgPartRow>(
+      const parts = await client.query<PartRow>(
         `SELECT p.* FROM s3_parts p JOIN s3_uploads u ON u.upload_id = p.upload_id
          WHERE u.bucket = $1 ORDER BY p.upload_id, p.part_number`,
         [name],
@@ -102,16 +102,16 @@ export class PostgresS3Catalog implements S3Catalog {
   }
 
   async getObject(bucket: string, key: string): Promise<S3Object | undefined> {
-    const result = await this.db.query<PgObjectRow>(
-      'SELECT * FROM s3_objects WHERE bucket = $1 AND key = $2',
-      [bucket, keyBytes(key)],
-    );
+    const result = await this.db.query<ObjectRow>('SELECT * FROM s3_objects WHERE bucket = $1 AND key = $2', [
+      bucket,
+      keyBytes(key),
+    ]);
     const row = result.rows[0];
     return row ? toObject(row) : undefined;
   }
 
   async deleteObject(bucket: string, key: string): Promise<S3Object | undefined> {
-    const result = await this.db.query<PgObjectRow>(
+    const result = await this.db.query<ObjectRow>(
       'DELETE FROM s3_objects WHERE bucket = $1 AND key = $2 RETURNING *',
       [bucket, keyBytes(key)],
     );
@@ -126,7 +126,7 @@ export class PostgresS3Catalog implements S3Catalog {
     const params: unknown[] = [bucket];
     const clauses = keySql(keyBounds(query.prefix, query.after && afterBound(query.after)), params);
     params.push(query.limit);
-    const result = await this.db.query<PgObjectRow>(
+    const result = await this.db.query<ObjectRow>(
       `SELECT * FROM s3_objects WHERE bucket = $1 ${clauses} ORDER BY key LIMIT $${params.length}`,
       params,
     );
@@ -153,7 +153,7 @@ export class PostgresS3Catalog implements S3Catalog {
   }
 
   async getUpload(uploadId: string): Promise<MultipartUpload | undefined> {
-    const result = await this.db.query<PgUploadRow>('SELECT * FROM s3_uploads WHERE upload_id = $1', [
+    const result = await this.db.query<UploadRow>('SELECT * FROM s3_uploads WHERE upload_id = $1', [
       uploadId,
     ]);
     const row = result.rows[0];
@@ -180,7 +180,7 @@ export class PostgresS3Catalog implements S3Catalog {
       }
     }
     params.push(query.limit);
-    const result = await this.db.query<PgUploadRow>(
+    const result = await this.db.query<UploadRow>(
       `SELECT * FROM s3_uploads WHERE bucket = $1 ${clauses} ORDER BY key, upload_id LIMIT $${params.length}`,
       params,
     );
@@ -188,7 +188,7 @@ export class PostgresS3Catalog implements S3Catalog {
   }
 
   async uploadsStartedBefore(beforeIso: string, limit: number): Promise<MultipartUpload[]> {
-    const result = await this.db.query<PgUploadRow>(
+    const result = await this.db.query<UploadRow>(
       'SELECT * FROM s3_uploads WHERE initiated_at < $1 ORDER BY initiated_at LIMIT $2',
       [beforeIso, limit],
     );
@@ -202,10 +202,10 @@ export class PostgresS3Catalog implements S3Catalog {
       ]);
       if (upload.rowCount === 0) return undefined;
       const values = partValues(part);
-      const written = await writeRow<PgPartRow>({
+      const written = await writeRow<PartRow>({
         lock: async () =>
           (
-            await client.query<PgPartRow>(
+            await client.query<PartRow>(
               'SELECT * FROM s3_parts WHERE upload_id = $1 AND part_number = $2 FOR UPDATE',
               [part.uploadId, part.partNumber],
             )
@@ -231,7 +231,7 @@ export class PostgresS3Catalog implements S3Catalog {
   }
 
   async listParts(uploadId: string, afterPartNumber: number, limit: number): Promise<UploadPart[]> {
-    const result = await this.db.query<PgPartRow>(
+    const result = await this.db.query<PartRow>(
       'SELECT * FROM s3_parts WHERE upload_id = $1 AND part_number > $2 ORDER BY part_number LIMIT $3',
       [uploadId, afterPartNumber, limit],
     );
@@ -283,13 +283,13 @@ async function writeObject(
   condition: WriteCondition | undefined,
 ): Promise<PutOutcome> {
   const values = objectValues(object);
-  const written = await writeRow<PgObjectRow>({
+  const written = await writeRow<ObjectRow>({
     lock: async () =>
       (
-        await client.query<PgObjectRow>(
-          'SELECT * FROM s3_objects WHERE bucket = $1 AND key = $2 FOR UPDATE',
-          [object.bucket, values[1]],
-        )
+        await client.query<ObjectRow>('SELECT * FROM s3_objects WHERE bucket = $1 AND key = $2 FOR UPDATE', [
+          object.bucket,
+          values[1],
+        ])
       ).rows[0],
     allowed: (current) => {
       if (condition && 'ifNoneMatch' in condition) return current === undefined;
@@ -317,7 +317,7 @@ async function writeObject(
 
 /** Inside a transaction holding the upload: removes it and returns its parts in order. */
 async function removeUpload(client: Queryable, uploadId: string): Promise<UploadPart[]> {
-  const parts = await client.query<PgPartRow>(
+  const parts = await client.query<PartRow>(
     'SELECT * FROM s3_parts WHERE upload_id = $1 ORDER BY part_number',
     [uploadId],
   );

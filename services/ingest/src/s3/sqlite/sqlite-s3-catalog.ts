@@ -2,6 +2,16 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from '../../store/sqlite/migrations.ts';
+import {
+  type ObjectRow,
+  objectValues,
+  type PartRow,
+  partValues,
+  toObject,
+  toPart,
+  toUpload,
+  type UploadRow,
+} from '../catalog-rows.ts';
 import { keyBytes } from '../key-order.ts';
 import { afterBound, type KeyBound, keyBounds } from '../key-range.ts';
 import type {
@@ -16,7 +26,6 @@ import type {
   WriteCondition,
 } from '../s3-catalog.ts';
 import { S3_MIGRATIONS } from './s3-migrations.ts';
-import { type ObjectRow, type PartRow, toObject, toPart, toUpload, type UploadRow } from './s3-rows.ts';
 
 /**
  * S3Catalog on SQLite, in ingest's metadata database (its own connection and its own tables,
@@ -99,22 +108,12 @@ export class SqliteS3Catalog implements S3Catalog {
     this.db
       .prepare(
         `INSERT INTO s3_objects (bucket, key, file_id, size, etag, last_modified, headers, checksum_algorithm, checksum_value)
-         VALUES (@bucket, @key, @fileId, @size, @etag, @lastModified, @headers, @checksumAlgorithm, @checksumValue)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (bucket, key) DO UPDATE SET file_id = excluded.file_id, size = excluded.size, etag = excluded.etag,
            last_modified = excluded.last_modified, headers = excluded.headers,
            checksum_algorithm = excluded.checksum_algorithm, checksum_value = excluded.checksum_value`,
       )
-      .run({
-        bucket: object.bucket,
-        key: keyBytes(object.key),
-        fileId: object.fileId,
-        size: object.size,
-        etag: object.etag,
-        lastModified: object.lastModified,
-        headers: JSON.stringify(object.headers),
-        checksumAlgorithm: object.checksum?.algorithm ?? null,
-        checksumValue: object.checksum?.value ?? null,
-      });
+      .run(...objectValues(object));
     return { outcome: 'stored', replaced: current ? toObject(current) : undefined };
   }
 
@@ -222,17 +221,7 @@ export class SqliteS3Catalog implements S3Catalog {
           `INSERT OR REPLACE INTO s3_parts (upload_id, part_number, size, etag, last_modified, file, checksum_algorithm, checksum_value, holder)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(
-          part.uploadId,
-          part.partNumber,
-          part.size,
-          part.etag,
-          part.lastModified,
-          part.file,
-          part.checksum?.algorithm ?? null,
-          part.checksum?.value ?? null,
-          part.holder ?? null,
-        );
+        .run(...partValues(part));
       return { replaced: current ? toPart(current) : undefined };
     })();
   }

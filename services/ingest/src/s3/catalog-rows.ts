@@ -1,32 +1,32 @@
-import { keyBytes } from '../key-order.ts';
-import type { MultipartUpload, ObjectHeaders, S3Object, StoredChecksum, UploadPart } from '../s3-catalog.ts';
+import { keyBytes } from './key-order.ts';
+import type { MultipartUpload, ObjectHeaders, S3Object, StoredChecksum, UploadPart } from './s3-catalog.ts';
 
 /**
- * Rows as the pool parses them: bytea as Buffer, jsonb as objects, bigint as numbers and
- * timestamptz as ISO strings (see store/postgres/pg-database.ts).
+ * The S3 catalog's rows as both engines read them, with the same columns: the key as its UTF-8
+ * bytes, the headers as JSON (text in SQLite, already parsed from jsonb by PostgreSQL's pool).
  */
-export interface PgObjectRow {
+export interface ObjectRow {
   bucket: string;
   key: Buffer;
   file_id: string;
   size: number;
   etag: string;
   last_modified: string;
-  headers: ObjectHeaders;
+  headers: string | ObjectHeaders;
   checksum_algorithm: string | null;
   checksum_value: string | null;
 }
 
-export interface PgUploadRow {
+export interface UploadRow {
   upload_id: string;
   bucket: string;
   key: Buffer;
   initiated_at: string;
-  headers: ObjectHeaders;
+  headers: string | ObjectHeaders;
   checksum_algorithm: string | null;
 }
 
-export interface PgPartRow {
+export interface PartRow {
   upload_id: string;
   part_number: number;
   size: number;
@@ -42,7 +42,11 @@ function checksumOf(algorithm: string | null, value: string | null): StoredCheck
   return algorithm !== null && value !== null ? { algorithm, value } : undefined;
 }
 
-export function toObject(row: PgObjectRow): S3Object {
+function headersOf(headers: string | ObjectHeaders): ObjectHeaders {
+  return typeof headers === 'string' ? (JSON.parse(headers) as ObjectHeaders) : headers;
+}
+
+export function toObject(row: ObjectRow): S3Object {
   return {
     bucket: row.bucket,
     key: row.key.toString('utf8'),
@@ -50,23 +54,23 @@ export function toObject(row: PgObjectRow): S3Object {
     size: row.size,
     etag: row.etag,
     lastModified: row.last_modified,
-    headers: row.headers,
+    headers: headersOf(row.headers),
     checksum: checksumOf(row.checksum_algorithm, row.checksum_value),
   };
 }
 
-export function toUpload(row: PgUploadRow): MultipartUpload {
+export function toUpload(row: UploadRow): MultipartUpload {
   return {
     uploadId: row.upload_id,
     bucket: row.bucket,
     key: row.key.toString('utf8'),
     initiatedAt: row.initiated_at,
-    headers: row.headers,
+    headers: headersOf(row.headers),
     checksumAlgorithm: row.checksum_algorithm ?? undefined,
   };
 }
 
-export function toPart(row: PgPartRow): UploadPart {
+export function toPart(row: PartRow): UploadPart {
   return {
     uploadId: row.upload_id,
     partNumber: row.part_number,
@@ -79,7 +83,10 @@ export function toPart(row: PgPartRow): UploadPart {
   };
 }
 
-/** The columns of an object row in `INSERT ... VALUES ($1 ... $9)` order. */
+/**
+ * An object row's columns in the order `bucket, key, file_id, size, etag, last_modified, headers,
+ * checksum_algorithm, checksum_value`.
+ */
 export function objectValues(object: S3Object): unknown[] {
   return [
     object.bucket,
@@ -94,7 +101,10 @@ export function objectValues(object: S3Object): unknown[] {
   ];
 }
 
-/** The columns of a part row in `INSERT ... VALUES ($1 ... $9)` order. */
+/**
+ * A part row's columns in the order `upload_id, part_number, size, etag, last_modified, file,
+ * checksum_algorithm, checksum_value, holder`.
+ */
 export function partValues(part: UploadPart): unknown[] {
   return [
     part.uploadId,
