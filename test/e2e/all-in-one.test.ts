@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { download, sha256 } from '../support/http.ts';
-import { runClient, type ServiceProcess, startService } from '../support/processes.ts';
+import { runClient, type ServiceProcess, startAllInOne } from '../support/processes.ts';
 
 /**
  * `npm start`'s process: ingest and node1..node3 in one process on the embedded broker, driven
@@ -17,16 +17,7 @@ describe('all-in-one on the embedded broker', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dfr-aio-'));
-    service = await startService('all-in-one', 'all-in-one', [], {
-      DFR_PORT: '0',
-      DFR_NODE_PORT: '0',
-      // All-in-one serves S3 on 9080 by default; a test must not take a fixed port.
-      DFR_S3_PORT: '0',
-      DFR_HOST: '127.0.0.1',
-      DFR_DATA_DIR: join(dir, 'data'),
-      DFR_NODES_DIR: join(dir, 'nodes'),
-      DFR_HEARTBEAT_INTERVAL_MS: '500',
-    });
+    service = await startAllInOne(dir);
     server = `http://127.0.0.1:${service.port()}`;
   });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { cleanEnv, repoRoot, runClient, type ServiceProcess, startService } from '../support/processes.ts';
+import { cleanEnv, repoRoot, runClient, type ServiceProcess, startAllInOne } from '../support/processes.ts';
 
 const run = promisify(execFile);
 const ESC = '\u001b';
@@ -28,14 +28,7 @@ describe('CLI output', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dfr-cli-'));
-    service = await startService('all-in-one', 'all-in-one', [], {
-      DFR_PORT: '0',
-      DFR_NODE_PORT: '0',
-      DFR_HOST: '127.0.0.1',
-      DFR_DATA_DIR: join(dir, 'data'),
-      DFR_NODES_DIR: join(dir, 'nodes'),
-      DFR_HEARTBEAT_INTERVAL_MS: '500',
-    });
+    service = await startAllInOne(dir);
     server = `http://127.0.0.1:${service.port()}`;
     small = join(dir, 'notes.txt');
     large = join(dir, 'photo.bin');

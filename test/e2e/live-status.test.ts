@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StatusBody, uploadPut } from '../support/http.ts';
-import { runClient, type ServiceProcess, startService } from '../support/processes.ts';
+import { runClient, type ServiceProcess, startAllInOne } from '../support/processes.ts';
 import { openEvents, type SseClient } from '../support/sse.ts';
 import { waitFor } from '../support/wait-for.ts';
 
@@ -31,13 +31,7 @@ describe('live status', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'dfr-live-'));
-    service = await startService('all-in-one', 'all-in-one', [], {
-      DFR_PORT: '0',
-      DFR_NODE_PORT: '0',
-      DFR_HOST: '127.0.0.1',
-      DFR_DATA_DIR: join(dir, 'data'),
-      DFR_NODES_DIR: join(dir, 'nodes'),
-      DFR_HEARTBEAT_INTERVAL_MS: '500',
+    service = await startAllInOne(dir, {
       DFR_FAULTS: 'slow-copy',
       DFR_EVENTS_MAX_QUEUED_BYTES: String(16 * 1024),
     });

@@ -65,6 +65,23 @@ export function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 const LISTENING = /listening on [^\s:"]+:(\d+)/;
 
+/**
+ * `npm start`'s all-in-one process with its stores under `dir` and every port picked free (the
+ * S3 port too: its default, 9080, would collide between tests), plus `env`.
+ */
+export function startAllInOne(dir: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  return startService('all-in-one', 'all-in-one', [], {
+    DFR_PORT: '0',
+    DFR_NODE_PORT: '0',
+    DFR_S3_PORT: '0',
+    DFR_HOST: '127.0.0.1',
+    DFR_DATA_DIR: join(dir, 'data'),
+    DFR_NODES_DIR: join(dir, 'nodes'),
+    DFR_HEARTBEAT_INTERVAL_MS: '500',
+    ...env,
+  });
+}
+
 /** Spawns `node dist/<kind>.mjs` and waits until it printed its listening line. */
 export async function startService(
   kind: Exclude<ServiceKind, 'client'>,
